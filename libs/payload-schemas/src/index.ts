@@ -1,0 +1,32 @@
+export { PayloadValidationError, type PayloadIssue } from './errors';
+export { parseOrThrow, parseJsonOrThrow, toPayloadIssues } from './lib/parse';
+export { nonEmptyString, base64String, probability } from './lib/primitives';
+export { workflowEventSchema, batchWorkflowEventSchema, type WorkflowEvent, type BatchWorkflowEvent } from './lib/workflow-event';
+export { inferenceOutputSchema, PROBABILITY_SUM_TOLERANCE, type InferenceOutput } from './lib/inference-output';
+export {
+  lambdaBodySchema,
+  lambdaResultSchema,
+  classifiedResultSchema,
+  type LambdaBody,
+  type LambdaResult,
+  type ClassifiedResult,
+} from './lib/lambda-result';
+export {
+  dataCaptureRecordSchema,
+  dataCaptureKey,
+  dataCapturePrefix,
+  parseDataCaptureKey,
+  DEFAULT_VARIANT,
+  DATA_CAPTURE_PREFIX,
+  type DataCaptureRecord,
+} from './lib/data-capture';
+export { lstRowSchema, parseLst, formatLst, type LstRow } from './lib/lst';
+export {
+  modelManifestSchema,
+  monitoringBaselineSchema,
+  thresholdRecommendationSchema,
+  brightnessSampleSchema,
+  type ModelManifest,
+  type MonitoringBaseline,
+  type ThresholdRecommendation,
+} from './lib/model-manifest';
