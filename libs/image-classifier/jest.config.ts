@@ -1,0 +1,6 @@
+export default {
+  displayName: 'image-classifier',
+  preset: '../../jest.preset.js',
+  rootDir: __dirname,
+  coverageDirectory: '../../coverage/libs/image-classifier',
+};
