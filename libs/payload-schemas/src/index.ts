@@ -30,3 +30,4 @@ export {
   type MonitoringBaseline,
   type ThresholdRecommendation,
 } from './lib/model-manifest';
+export { WorkflowErrorName, TRANSIENT_ENDPOINT_ERRORS, LAMBDA_SERVICE_ERRORS } from './lib/workflow-errors';
