@@ -17,7 +17,7 @@ export default [
         'error',
         {
           enforceBuildableLibDependency: false,
-          allow: [],
+          allow: ['^(\\.\\./)+tools/[\\w.-]+$'],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },

@@ -1,2 +1,49 @@
-export { ImageClassifierError, ImageDecodeError } from './errors';
+export { ImageClassifierError, ImageDecodeError, BackendInitError, TrainingDataError, TrainingError, ArtifactError, SageMakerTrainingError } from './errors';
 export { decodeImage, resizeImage, channelMeans, encodePng, sniffImageFormat, type RgbImage, type ImageFormat } from './lib/image-decode';
+export { initBackend, backendInfo, wasmDirectory, type BackendOptions, type BackendInfo } from './lib/backend';
+export { preprocess, fitPreprocessing, type Preprocessing } from './lib/preprocess';
+export { augmentImage, flipImage, type AugmentOptions } from './lib/augment';
+export { Random, stratifiedSplit } from './lib/random';
+export { buildResNet, type ResNetConfig, type ResNet } from './lib/model';
+export { evaluate, argMax, type Evaluation } from './lib/evaluation';
+export { recommendThreshold, DEFAULT_TARGET_PRECISION } from './lib/threshold';
+export { computeBaseline } from './lib/baseline';
+export { predictProbabilities, type PredictOptions } from './lib/inference';
+export {
+  trainClassifier,
+  learningRateAt,
+  TRAINING_PRESETS,
+  DEFAULT_SEED,
+  type TrainOptions,
+  type TrainingConfig,
+  type TrainedClassifier,
+  type LabeledImage,
+  type EpochMetrics,
+  type StepProgress,
+} from './lib/train';
+export { readChannel, hasChannel, describeLocation, type DataSource, type Channel, type ReadChannelOptions } from './lib/training-data';
+export {
+  saveArtifact,
+  readManifest,
+  readArtifactFile,
+  loadArtifactModel,
+  describeArtifactFile,
+  MANIFEST_FILE,
+  WEIGHTS_FILE,
+  type ArtifactLocation,
+  type S3ArtifactLocation,
+  type ArtifactFiles,
+} from './lib/artifact';
+export { loadClassifier, createClassifier, type Classifier } from './lib/classifier';
+export { runLocalTrainingJob, checkJobName, defaultJobName, type LocalTrainingJobOptions, type LocalTrainingJobResult } from './lib/training-job';
+export {
+  createTrainingJobRequest,
+  runSageMakerTrainingJob,
+  imageClassificationImageUri,
+  IMAGE_CLASSIFICATION_REGISTRIES,
+  ORIGINAL_HYPERPARAMETERS,
+  type SageMakerTrainingJobOptions,
+  type TrainingJobStatus,
+  type TrainingJobResult,
+  type RunTrainingJobOptions,
+} from './lib/sagemaker-training';

@@ -15,3 +15,36 @@ export {
   localSdkEnvironment,
 } from './lib/client-config';
 export { startLocalS3, DEFAULT_LOCAL_S3_DIRECTORY, type LocalS3, type LocalS3Options } from './lib/local-s3';
+export { s3ClientConfigFromEnvironment } from './lib/environment-client-config';
+export {
+  putObjects,
+  listObjects,
+  deleteObjects,
+  md5Etag,
+  bucketTransfer,
+  S3TransferError,
+  type BucketTransfer,
+  type ObjectToPut,
+  type ObjectInfo,
+  type PutObjectsOptions,
+  type PutObjectsResult,
+} from './lib/s3-transfer';
+export { localLambdaContext, type LocalLambdaContextOptions } from './lib/lambda-context';
+export {
+  readStackOutputs,
+  stackExportName,
+  STACK_OUTPUT_KEYS,
+  DEFAULT_STACK_NAME,
+  StackOutputsError,
+  type StackOutputs,
+  type StackOutputName,
+  type ReadStackOutputsOptions,
+} from './lib/stack-outputs';
+export {
+  EndpointRegistry,
+  EndpointRegistryError,
+  DEFAULT_ENDPOINTS_DIRECTORY,
+  processIsAlive,
+  type EndpointRegistryOptions,
+} from './lib/endpoint-registry';
+export { sageMakerClientConfig, createSageMakerClient } from './lib/sagemaker-client';

@@ -1,3 +1,5 @@
+import type { WorkflowErrorName } from './lib/workflow-errors';
+
 /** One problem found in a payload: where (dotted path) and what was wrong. */
 export interface PayloadIssue {
   path: string;
@@ -17,5 +19,20 @@ export class PayloadValidationError extends Error {
     readonly issues: PayloadIssue[],
   ) {
     super(`${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+  }
+}
+
+/**
+ * An error a Lambda of the workflow throws on purpose. Its `name` is one of {@link WorkflowErrorName}:
+ * the Lambda runtime reports `name` as the `errorType`, which Step Functions shows as the state's
+ * error and which the state machine's Catch/Retry match.
+ */
+export class WorkflowError extends Error {
+  constructor(
+    override readonly name: WorkflowErrorName,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }

@@ -1,4 +1,4 @@
-export { PayloadValidationError, type PayloadIssue } from './errors';
+export { PayloadValidationError, WorkflowError, type PayloadIssue } from './errors';
 export { parseOrThrow, parseJsonOrThrow, toPayloadIssues } from './lib/parse';
 export { nonEmptyString, base64String, probability } from './lib/primitives';
 export { workflowEventSchema, batchWorkflowEventSchema, type WorkflowEvent, type BatchWorkflowEvent } from './lib/workflow-event';
@@ -31,3 +31,9 @@ export {
   type ThresholdRecommendation,
 } from './lib/model-manifest';
 export { WorkflowErrorName, TRANSIENT_ENDPOINT_ERRORS, LAMBDA_SERVICE_ERRORS } from './lib/workflow-errors';
+export {
+  endpointRegistrationSchema,
+  endpointNameSchema,
+  ENDPOINT_NAME_PATTERN,
+  type EndpointRegistration,
+} from './lib/endpoint-registration';

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import { demoCommand } from './demo';
+import { stageCommand } from './stage';
+import { trainCommand } from './train';
+import { reportCommand } from './report';
+import { deployCommand } from './deploy';
+import { invokeCommand } from './invoke';
 
 /** Every `scones` subcommand, in the order of the workflow. */
-export const commands: Array<() => Command> = [demoCommand];
+export const commands: Array<() => Command> = [demoCommand, stageCommand, trainCommand, deployCommand, invokeCommand, reportCommand];

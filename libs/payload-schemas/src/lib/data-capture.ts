@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { nonEmptyString } from './primitives';
 
 const captureDataSchema = (mode: 'INPUT' | 'OUTPUT', encoding: 'BASE64' | 'JSON') =>

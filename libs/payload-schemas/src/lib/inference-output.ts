@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { probability } from './primitives';
 
 /** Probabilities of one prediction may be rounded by serialization; this much slack is allowed. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { nonEmptyString, probability } from './primitives';
 
 /** Per-image mean brightness of each channel (0..1) of a set of images. */

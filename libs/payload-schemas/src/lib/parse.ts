@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PayloadIssue, PayloadValidationError } from '../errors';
 
 function describeType(value: unknown): string {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A string that must not be empty (S3 bucket names, keys, endpoint names). */
 export const nonEmptyString = z

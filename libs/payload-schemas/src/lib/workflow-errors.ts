@@ -12,6 +12,8 @@ export const WorkflowErrorName = {
   PayloadValidation: 'PayloadValidationError',
   /** classify: the endpoint answered something that is not a probability array, or a 4xx. */
   EndpointResponseInvalid: 'EndpointResponseInvalid',
+  /** any Lambda: its environment is missing or has a bad setting (ENDPOINT_NAME, THRESHOLD); retrying cannot help. */
+  LambdaConfiguration: 'LambdaConfigurationError',
 } as const;
 export type WorkflowErrorName = (typeof WorkflowErrorName)[keyof typeof WorkflowErrorName];
 

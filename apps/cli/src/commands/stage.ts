@@ -1,0 +1,40 @@
+import { Command, Option } from 'commander';
+import { integer, bucketOption, jsonOption, s3DirOption, targetOption } from '../cli/options';
+import { runCommand } from '../cli/run-command';
+
+export interface StageOptions {
+  source?: string;
+  classes: string;
+  target: 'local' | 'aws';
+  bucket: string;
+  out?: string;
+  s3Dir: string;
+  cacheDir: string;
+  concurrency: number;
+  json?: boolean;
+}
+
+// The library's DEFAULT_CLASSES and DEFAULT_CACHE_DIRECTORY (stage.spec.ts checks they agree):
+// spelled out so that defining the command does not load the staging code.
+export const DEFAULT_CLASS_LIST = 'bicycle,motorcycle';
+export const DEFAULT_CACHE_DIR = '.scones/cache';
+
+/** `scones stage`: CIFAR-100 archive → data/train, data/test PNGs and .lst manifests, in S3 or a directory. */
+export function stageCommand(): Command {
+  const command = new Command('stage')
+    .description('extract chosen CIFAR-100 classes to PNGs and .lst manifests (data/train, data/test) in the bucket or a directory')
+    .addOption(new Option('--source <path>', 'a local cifar-100-python.tar.gz (no download); default: downloaded into the cache').env('SCONES_CIFAR_SOURCE'))
+    .addOption(new Option('--classes <names>', 'comma-separated CIFAR-100 fine labels; label i is the i-th name').default(DEFAULT_CLASS_LIST))
+    .addOption(targetOption())
+    .addOption(bucketOption())
+    .addOption(new Option('--out <dir>', 'write <dir>/data/... to disk instead of S3'))
+    .addOption(s3DirOption())
+    .addOption(new Option('--cache-dir <dir>', 'where the downloaded archive is kept').env('SCONES_CACHE_DIR').default(DEFAULT_CACHE_DIR))
+    .addOption(new Option('--concurrency <n>', 'uploads in flight').argParser(integer(1, 256)).default(16))
+    .addOption(jsonOption());
+  return command.action(async (options: StageOptions) => {
+    // Loaded on use: the archive reader, PNG encoder and S3 client cost nothing to other commands.
+    const { stage } = await import('./stage-run.js');
+    process.exitCode = await runCommand('stage', options, (ctx) => stage(options, command, ctx));
+  });
+}

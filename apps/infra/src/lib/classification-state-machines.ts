@@ -1,0 +1,76 @@
+import { type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { buildBatchWorkflowDefinition, buildWorkflowDefinition } from '@scones/workflow';
+import type { WorkflowFunctions } from './workflow-functions';
+
+export interface ClassificationStateMachinesProps {
+  functions: WorkflowFunctions;
+  /** Where a failed execution publishes its notification. */
+  topic: ITopic;
+  /** Map concurrency of the batch machine (the builder's default without it). */
+  maxConcurrency?: number;
+  logRetention: RetentionDays;
+  logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The two Step Functions state machines, one image and a batch of images, with the very
+ * definitions `@scones/workflow` builds for the local runner: the Lambda and topic ARNs go into
+ * the builder as CDK tokens and come out of `toJsonString` as `Fn::Join`/`Fn::GetAtt`. Every
+ * execution event is logged (with its input and output) and traced with X-Ray.
+ */
+export class ClassificationStateMachines extends Construct {
+  readonly single: StateMachine;
+  readonly batch: StateMachine;
+
+  constructor(scope: Construct, id: string, props: ClassificationStateMachinesProps) {
+    super(scope, id);
+    const functions = {
+      serialize: props.functions.serialize.function.functionArn,
+      classify: props.functions.classify.function.functionArn,
+      filter: props.functions.filter.function.functionArn,
+    };
+    const notifyTopicArn = props.topic.topicArn;
+    this.single = this.stateMachine('Single', 'classify', buildWorkflowDefinition({ functions, notifyTopicArn }), props);
+    this.batch = this.stateMachine(
+      'Batch',
+      'classify-batch',
+      buildBatchWorkflowDefinition({ functions, notifyTopicArn, ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}) }),
+      props,
+    );
+  }
+
+  private stateMachine(id: string, name: string, definition: object, props: ClassificationStateMachinesProps): StateMachine {
+    const stack = Stack.of(this);
+    const logs = new LogGroup(this, `${id}Logs`, {
+      // The /aws/vendedlogs/ prefix keeps CloudWatch's account-wide log resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-${name}`,
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    const machine = new StateMachine(this, id, {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(stack.toJsonString(definition)),
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // The definition is a string, so CDK cannot derive the grants from its tasks: exactly the three
+    // unqualified function ARNs the Task states invoke, and the failure topic.
+    machine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: props.functions.all().map((f) => f.functionArn) }));
+    machine.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
+    Validations.of(machine).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        // Added by CDK for `logs` and `tracingEnabled`.
+        reason:
+          'X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* and the CloudWatch Logs delivery actions (CreateLogDelivery, ' +
+          'PutResourcePolicy, DescribeLogGroups, ...) that Step Functions logging needs do not support resource-level permissions.',
+      },
+    );
+    return machine;
+  }
+}

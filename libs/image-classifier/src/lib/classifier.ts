@@ -1,0 +1,55 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ModelManifest } from '@scones/payload-schemas';
+import { ArtifactError } from '../errors';
+import { loadArtifactModel, readManifest, type ArtifactLocation } from './artifact';
+import { initBackend } from './backend';
+import { decodeImage, type RgbImage } from './image-decode';
+import { predictProbabilities } from './inference';
+
+/** A trained model ready to serve: the manifest travels with it. */
+export interface Classifier {
+  readonly manifest: ModelManifest;
+  readonly classNames: string[];
+  /** One probability array per image, in the artifact's class order; batches internally. */
+  predictImages(images: RgbImage[]): Promise<number[][]>;
+  /** Decodes PNG/JPEG bytes ({@link decodeImage}), then {@link Classifier.predictImages}. */
+  predict(images: Uint8Array[]): Promise<number[][]>;
+  /** Frees the model's memory; the classifier cannot predict afterwards. */
+  dispose(): void;
+}
+
+/** Wraps an in-memory model and its manifest (e.g. straight from training). Takes ownership of `model`. */
+export function createClassifier(model: tf.LayersModel, manifest: ModelManifest): Classifier {
+  let disposed = false;
+  const live = () => {
+    if (disposed) throw new ArtifactError(`classifier ${manifest.jobName} was disposed`);
+  };
+  return {
+    manifest,
+    classNames: [...manifest.classNames],
+    async predictImages(images) {
+      live();
+      return predictProbabilities(model, images, manifest.preprocessing);
+    },
+    async predict(images) {
+      live();
+      return predictProbabilities(model, images.map(decodeImage), manifest.preprocessing);
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      model.dispose();
+    },
+  };
+}
+
+/**
+ * Loads a model artifact from a directory on disk or an S3 prefix (`models/<job>/`), starting
+ * the wasm backend if needed. Errors ({@link ArtifactError}) name the missing or broken file.
+ */
+export async function loadClassifier(location: ArtifactLocation, options: { signal?: AbortSignal } = {}): Promise<Classifier> {
+  await initBackend();
+  const manifest = await readManifest(location, options.signal);
+  const model = await loadArtifactModel(location, manifest, options.signal);
+  return createClassifier(model, manifest);
+}

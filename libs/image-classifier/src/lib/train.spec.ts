@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { modelManifestSchema } from '@scones/payload-schemas';
+import { barImage } from '../test/fixtures';
+import { initBackend } from './backend';
+import { createClassifier } from './classifier';
+import { learningRateAt, trainClassifier, type LabeledImage, type TrainingConfig } from './train';
+
+const TINY: Partial<TrainingConfig> = { epochs: 3, batchSize: 8, widths: [4, 8], blocks: [1, 1], validationFraction: 0.25, learningRate: 0.05, maxImagesPerClass: 0 };
+
+function dataset(perClass: number, offset = 0): LabeledImage[] {
+  return Array.from({ length: perClass * 2 }, (_, i) => ({ name: `img${i}`, label: i % 2, image: barImage(i % 2, offset + i) }));
+}
+
+describe('trainClassifier', () => {
+  const train = dataset(24);
+  const test = dataset(10, 1000);
+
+  beforeAll(async () => {
+    await initBackend({ threads: false });
+  });
+
+  it('trains, selects an epoch on validation and describes the model in a valid manifest', async () => {
+    const epochs: number[] = [];
+    let steps = 0;
+    const result = await trainClassifier({ jobName: 'tiny', classNames: ['horizontal', 'vertical'], train, test, seed: 3, config: TINY, onEpoch: (m) => epochs.push(m.epoch), onStep: () => steps++ });
+    const m = result.manifest;
+    expect(modelManifestSchema.safeParse(m).success).toBe(true);
+    expect(epochs).toEqual([0, 1, 2]);
+    expect(steps).toBe(3 * Math.floor(36 / 8));
+    expect(m.training).toMatchObject({ seed: 3, epochs: 3, trainCount: 36, validationCount: 12 });
+    const best = m.training.history[m.training.bestEpoch];
+    expect(Math.max(...m.training.history.map((h) => h.validationAccuracy))).toBe(best.validationAccuracy);
+    // The bars are easy: even this tiny network separates them.
+    expect(best.validationAccuracy).toBeGreaterThanOrEqual(0.75);
+    expect(m.baseline.count).toBe(12);
+    expect(m.baseline.confidences).toHaveLength(12);
+    expect(m.baseline.brightness.r).toHaveLength(12);
+    expect(m.baseline.predictedClassCounts.reduce((a, b) => a + b)).toBe(12);
+    expect(m.threshold.targetPrecision).toBe(0.98);
+    expect(m.test?.count).toBe(20);
+    expect(result.test?.accuracy).toBe(m.test?.accuracy);
+    // The model in hand is the selected one, and serving it gives probabilities.
+    const classifier = createClassifier(result.model, m);
+    const probabilities = await classifier.predictImages(test.map((x) => x.image));
+    const accuracy = probabilities.filter((p, i) => (p[1] > p[0] ? 1 : 0) === test[i].label).length / test.length;
+    expect(accuracy).toBeCloseTo(m.test!.accuracy, 6);
+    classifier.dispose();
+  });
+
+  it('is deterministic for a seed', async () => {
+    const run = async (seed: number) => {
+      const r = await trainClassifier({ jobName: 'det', classNames: ['a', 'b'], train, seed, config: { ...TINY, epochs: 1 } });
+      const weights = r.model.getWeights().map((w) => Array.from(w.dataSync()));
+      r.model.dispose();
+      return { history: r.manifest.training.history.map(({ seconds: _, ...h }) => h), weights, threshold: r.manifest.threshold };
+    };
+    const a = await run(11);
+    const b = await run(11);
+    const c = await run(12);
+    expect(b).toEqual(a);
+    expect(c.weights).not.toEqual(a.weights);
+  });
+
+  it('stops at once when aborted, leaking no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const run = trainClassifier({ jobName: 'stop', classNames: ['a', 'b'], train, config: TINY, signal: controller.signal, onStep: (p) => p.done === 2 && controller.abort(new Error('stopped by test')) });
+    await expect(run).rejects.toThrow('stopped by test');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects unusable data and configuration', async () => {
+    await expect(trainClassifier({ jobName: 'x', classNames: ['a', 'b'], train: [...train, { name: 'odd.png', label: 2, image: barImage(0, 1) }], config: TINY })).rejects.toThrow(
+      'train image odd.png: label 2 is out of range for 2 classes (a, b)',
+    );
+    await expect(trainClassifier({ jobName: 'x', classNames: ['a', 'b', 'c'], train, config: TINY })).rejects.toThrow('every class needs at least 2 training images (one for validation); too few: c (0)');
+    await expect(trainClassifier({ jobName: 'x', classNames: ['a', 'b'], train, config: { ...TINY, epochs: 0, validationFraction: 1 } })).rejects.toThrow(
+      'training configuration: epochs must be an integer >= 1, got 0; validationFraction must be in (0, 1), got 1',
+    );
+  });
+});
+
+describe('learningRateAt', () => {
+  it('warms up linearly from a tenth of the peak, then decays along a cosine to 0', () => {
+    expect(learningRateAt(0, 0.1, 0.2)).toBeCloseTo(0.01, 10);
+    expect(learningRateAt(0.1, 0.1, 0.2)).toBeCloseTo(0.055, 10);
+    expect(learningRateAt(0.2, 0.1, 0.2)).toBeCloseTo(0.1, 10);
+    expect(learningRateAt(0.6, 0.1, 0.2)).toBeCloseTo(0.05, 10);
+    expect(learningRateAt(1, 0.1, 0.2)).toBeCloseTo(0, 10);
+  });
+});

@@ -1,0 +1,34 @@
+export {
+  ModelServerError,
+  QueueFullError,
+  InferenceTimeoutError,
+  ModelInferenceError,
+  PayloadTooLargeError,
+  CaptureWriteError,
+  ModelServerConfigError,
+} from './errors';
+export type { Predictor } from './lib/predictor';
+export { createJsonLogger, parseLogLevel, silentLogger, type Logger, type LogLevel, type LogFields, type JsonLoggerOptions } from './lib/json-logger';
+export { MicroBatcher, type MicroBatcherOptions, type BatcherStats } from './lib/micro-batcher';
+export { S3CaptureSink, DirectoryCaptureSink, type CaptureSink } from './lib/capture-sink';
+export { DataCaptureWriter, type DataCaptureOptions, type CaptureInput, type CaptureStats } from './lib/data-capture-writer';
+export {
+  ModelServer,
+  createModelServer,
+  DEFAULT_MAX_BODY_BYTES,
+  IMAGE_CONTENT_TYPES,
+  type ModelServerOptions,
+  type ModelServerStats,
+  type ListenOptions,
+} from './lib/model-server';
+export { INVOKED_VARIANT_HEADER } from './lib/sagemaker-errors';
+export { parseCaptureDestination, createCaptureSink, type CaptureDestination } from './lib/capture-destination';
+export { startModelEndpoint, type ModelEndpoint, type ModelEndpointOptions } from './lib/model-endpoint';
+export {
+  deployToSageMaker,
+  dataCaptureConfig,
+  SageMakerDeploymentError,
+  DEFAULT_INSTANCE_TYPE,
+  type SageMakerDeploymentOptions,
+  type SageMakerDeployment,
+} from './lib/sagemaker-deployment';
