@@ -1,9 +1,9 @@
 // The inference container's entry: SageMaker runs `docker run <image> serve` and talks to port 8080
 // (GET /ping, POST /invocations). Locally the same file serves the SageMaker Runtime API too.
 import { S3Client } from '@aws-sdk/client-s3';
-import { initBackend, loadClassifier } from '@scones/image-classifier';
+import { backendInfo, loadClassifier } from '@scones/image-classifier';
 import { s3ClientConfig, s3ClientConfigFromEnvironment } from '@scones/local-cloud';
-import { createCaptureSink, createJsonLogger, startModelEndpoint } from '@scones/model-server';
+import { createCaptureSink, createJsonLogger, servingThreads, startModelEndpoint } from '@scones/model-server';
 import { ContainerConfigError, readContainerConfig, type ContainerConfig } from './lib/container-config';
 
 async function main(): Promise<number> {
@@ -23,7 +23,7 @@ async function main(): Promise<number> {
   const endpoint = await startModelEndpoint({
     endpointName: config.endpointName,
     loadPredictor: async () => {
-      await initBackend();
+      logger.info('TensorFlow.js backend ready', { backend: await backendInfo({ threads: servingThreads() }) });
       return loadClassifier(config.modelDirectory);
     },
     listen: { port: config.port, host: config.host },

@@ -101,7 +101,6 @@ describe('endpoint container entry', () => {
       SCONES_ENDPOINT_NAME: 'container-test',
       SCONES_CAPTURE: captureDir,
       SCONES_CAPTURE_FLUSH_MS: '3600000',
-      SCONES_TFJS_THREADS: '0',
     });
     running.push(app.child);
     const url = await until('the listening log line', () => app.logs.find((l) => l.message === 'model server listening')?.url as string | undefined);
@@ -127,6 +126,7 @@ describe('endpoint container entry', () => {
     expect(records).toHaveLength(4);
     expect(files.every((f) => f.startsWith(join('data_capture', 'container-test', 'AllTraffic')))).toBe(true);
     expect(app.logs.map((l) => l.message)).toEqual(expect.arrayContaining(['model loaded; endpoint ready', 'stopping', 'model server stopped']));
+    expect(app.logs.find((l) => l.message === 'TensorFlow.js backend ready')).toMatchObject({ backend: { name: 'wasm', threads: 1 } });
     expect(app.logs.find((l) => l.message === 'model server stopped')).toMatchObject({ responses: { '200': 4, '400': 1 }, capture: { captured: 4, written: 4, pending: 0 } });
   }, 60_000);
 
@@ -136,7 +136,7 @@ describe('endpoint container entry', () => {
     expect(await train.exited).toBe(2);
     expect(train.stderr()).toContain('unknown command "train": this image only serves');
 
-    const missing = start(bundle, ['serve'], { PORT: '0', SCONES_HOST: '127.0.0.1', SCONES_MODEL_DIR: join(work, 'no-model'), SCONES_TFJS_THREADS: '0' });
+    const missing = start(bundle, ['serve'], { PORT: '0', SCONES_HOST: '127.0.0.1', SCONES_MODEL_DIR: join(work, 'no-model') });
     running.push(missing.child);
     expect(await missing.exited).toBe(1);
     expect(missing.logs.find((l) => l.message === 'model could not be loaded')).toMatchObject({ level: 'error', error: { message: expect.stringContaining('manifest.json') } });

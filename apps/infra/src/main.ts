@@ -6,7 +6,7 @@ try {
   const { app, config } = createSconesApp();
   if (config.threshold.source === 'default') {
     process.stderr.write(
-      `infra: THRESHOLD defaults to ${config.threshold.value}; set it to your model's recommended threshold with -c threshold=<p> or -c modelManifest=<manifest.json>\n`,
+      `infra: THRESHOLD defaults to ${config.threshold.value}; set it to your model's recommended threshold with --context threshold=<p> or --context modelManifest=<manifest.json>\n`,
     );
   }
   app.synth();

@@ -35,7 +35,7 @@ describe('synthesis with real bundling', () => {
       const loaded = require(bundle) as { handler?: unknown };
       expect(typeof loaded.handler).toBe('function');
     }
-  });
+  }, 180_000);
 });
 
 describe('`nx run infra:synth` (the cdk CLI running src/main.ts)', () => {
@@ -60,10 +60,10 @@ describe('`nx run infra:synth` (the cdk CLI running src/main.ts)', () => {
     await cdk([], outdir);
     const external = JSON.parse(readFileSync(join(outdir, 'SconesStack.template.json'), 'utf8'));
     expect(Object.values(external.Resources).filter((r) => (r as { Type: string }).Type === 'AWS::SageMaker::Endpoint')).toHaveLength(0);
-  });
+  }, 360_000);
 
   it('fails with one clear line for a bad context parameter', async () => {
     const failure = cdk(['--context', 'threshold=high'], outdir);
-    await expect(failure).rejects.toMatchObject({ stderr: expect.stringContaining('infra: CDK context (-c key=value): threshold: "high" is not a number between 0 and 1') });
-  });
+    await expect(failure).rejects.toMatchObject({ stderr: expect.stringContaining('infra: CDK context (--context key=value): threshold: "high" is not a number between 0 and 1') });
+  }, 180_000);
 });

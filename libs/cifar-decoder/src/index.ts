@@ -14,6 +14,7 @@ export {
   ArchiveReadError,
 } from './errors';
 export { unpickle, PyBytes, NdArray, NpDtype } from './lib/pickle';
+export { ChunkedBytes } from './lib/chunked-bytes';
 export { decodeCifarBatch, decodeCifarMeta, ROW_BYTES, type CifarBatch, type CifarMeta } from './lib/cifar-batch';
 export { readTarGz, type ReadTarGzOptions, type TarMemberSink } from './lib/tar-gz';
 export { readCifarArchive, cifarMemberOf, CIFAR100_ARCHIVE_DIRECTORY, type CifarArchive, type CifarMember } from './lib/cifar-archive';

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { directorySink, stageCifar } from '@scones/cifar-decoder';
-import { backendInfo, encodePng, loadClassifier, readChannel } from '@scones/image-classifier';
+import { backendInfo, encodePng, loadClassifier, readChannel } from '../src';
 
 const root = process.env.SCONES_ROOT ?? resolve(__dirname, '../../..');
 const archive = process.env.BENCH_DATA ?? resolve(root, '../shared/data/cifar-100-python-bicycle-motorcycle.tar.gz');

@@ -9,13 +9,12 @@ export { evaluate, argMax, type Evaluation } from './lib/evaluation';
 export { recommendThreshold, DEFAULT_TARGET_PRECISION } from './lib/threshold';
 export { computeBaseline } from './lib/baseline';
 export { predictProbabilities, type PredictOptions } from './lib/inference';
+export { TRAINING_PRESETS, learningRateAt, type TrainingConfig } from './lib/training-config';
 export {
   trainClassifier,
-  learningRateAt,
-  TRAINING_PRESETS,
   DEFAULT_SEED,
+  TEST_TIME_FLIP,
   type TrainOptions,
-  type TrainingConfig,
   type TrainedClassifier,
   type LabeledImage,
   type EpochMetrics,

@@ -48,3 +48,4 @@ export {
   type EndpointRegistryOptions,
 } from './lib/endpoint-registry';
 export { sageMakerClientConfig, createSageMakerClient } from './lib/sagemaker-client';
+export { stepFunctionsClientConfig, createStepFunctionsClient } from './lib/step-functions-client';

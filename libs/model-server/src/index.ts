@@ -23,7 +23,7 @@ export {
 } from './lib/model-server';
 export { INVOKED_VARIANT_HEADER } from './lib/sagemaker-errors';
 export { parseCaptureDestination, createCaptureSink, type CaptureDestination } from './lib/capture-destination';
-export { startModelEndpoint, type ModelEndpoint, type ModelEndpointOptions } from './lib/model-endpoint';
+export { startModelEndpoint, servingThreads, type ModelEndpoint, type ModelEndpointOptions } from './lib/model-endpoint';
 export {
   deployToSageMaker,
   dataCaptureConfig,

@@ -4,9 +4,9 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
-import { loadClassifier } from '@scones/image-classifier';
+import { initBackend, loadClassifier } from '@scones/image-classifier';
 import { createS3Client, createSageMakerClient, EndpointRegistry, processIsAlive, startLocalS3, type LocalS3 } from '@scones/local-cloud';
-import { createCaptureSink, createJsonLogger, deployToSageMaker, parseLogLevel, startModelEndpoint, type CaptureDestination, type ModelEndpoint } from '@scones/model-server';
+import { createCaptureSink, createJsonLogger, deployToSageMaker, parseLogLevel, servingThreads, startModelEndpoint, type CaptureDestination, type ModelEndpoint } from '@scones/model-server';
 import { findLatestManifestKey } from '@scones/monitor-analytics';
 import { endpointNameSchema } from '@scones/payload-schemas';
 import { UsageError } from '../cli/errors';
@@ -159,7 +159,10 @@ async function serveLocal(options: DeployOptions, { output, signal }: CommandCon
     output.info(`scones deploy: loading ${modelLabel}`);
     const served = await startModelEndpoint({
       endpointName: options.name,
-      loadPredictor: load,
+      loadPredictor: async () => {
+        await initBackend({ threads: servingThreads() });
+        return load();
+      },
       listen: { port: options.port, host: options.host },
       capture: { sink, prefix: destination.prefix, samplingPercentage: options.sampling },
       logger,

@@ -89,19 +89,17 @@ function epochLine(m: EpochMetrics): string {
 async function trainLocally(options: TrainOptions, { output, signal }: CommandContext): Promise<void> {
   const classes = classNames(options.classes);
   const jobName = jobNameOf(options);
-  const backend = await backendInfo({ threads: options.threads });
+  // --no-threads forces one thread; otherwise the library decides (2 on multi-core machines, SCONES_TFJS_THREADS).
+  const backend = await backendInfo(options.threads ? {} : { threads: false });
   let localS3: LocalS3 | undefined;
   try {
-    let source: DataSource;
-    let destination: ArtifactLocation;
-    if (options.data === undefined || options.out === undefined) {
-      localS3 = await startLocalS3({ directory: options.s3Dir, buckets: [options.bucket] });
-    }
-    const s3 = localS3 && createS3Client(localS3.target);
-    if (options.data !== undefined) source = { directory: options.data };
-    else source = { s3: s3!, bucket: options.bucket };
-    if (options.out !== undefined) destination = options.out;
-    else destination = { s3: s3!, bucket: options.bucket, prefix: `models/${jobName}/` };
+    // The embedded S3 runs only when the data or the artifact lives there.
+    const bucket = async () => {
+      localS3 ??= await startLocalS3({ directory: options.s3Dir, buckets: [options.bucket] });
+      return { s3: createS3Client(localS3.target), bucket: options.bucket };
+    };
+    const source: DataSource = options.data !== undefined ? { directory: options.data } : await bucket();
+    const destination: ArtifactLocation = options.out !== undefined ? options.out : { ...(await bucket()), prefix: `models/${jobName}/` };
 
     const preset = options.quick ? 'quick' : 'full';
     const epochs = options.epochs ?? TRAINING_PRESETS[preset].epochs;
@@ -202,7 +200,7 @@ async function countTrainingSamples(options: TrainOptions, region: string | unde
   let text: string;
   try {
     const answer = await s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }), { abortSignal: signal });
-    text = await answer.Body!.transformToString();
+    text = (await answer.Body?.transformToString()) ?? '';
   } catch (error) {
     if (signal.aborted) throw error;
     throw new TrainingError(`cannot read s3://${options.bucket}/${key} (stage the data first: scones stage --target aws --bucket ${options.bucket}): ${(error as Error).message}`);

@@ -71,30 +71,45 @@ describe('ClassificationStateMachines', () => {
     }
   });
 
-  it('may invoke exactly the three functions and publish to the failure topic, besides logging and tracing', () => {
+  it('grants each role what its definition calls: the three functions, plus the topic (single) or listing data/ (batch)', () => {
     const functionArns = [s.stack.functions.serialize, s.stack.functions.classify, s.stack.functions.filter].map((f) => ({ 'Fn::GetAtt': [s.id(f.function), 'Arn'] }));
-    for (const machine of [single, batch]) {
+    const loggingAndTracing = [
+      {
+        Action: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+      { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], Effect: 'Allow', Resource: '*' },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: functionArns },
+    ];
+    const expected = new Map<StateMachine, unknown[]>([
+      [single, [...loggingAndTracing, { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: s.id(s.stack.notifications.topic) } }]],
+      [
+        batch,
+        [
+          ...loggingAndTracing,
+          {
+            Action: 's3:ListBucket',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [s.id(s.stack.data.bucket), 'Arn'] },
+            Condition: { StringLike: { 's3:prefix': 'data/*' } },
+          },
+        ],
+      ],
+    ]);
+    for (const [machine, statements] of expected) {
       const roleId = s.id(machine.role);
       const policy = Object.values(s.template.findResources('AWS::IAM::Policy')).find((p) => p.Properties.Roles[0].Ref === roleId)!;
-      expect(policy.Properties.PolicyDocument.Statement).toEqual([
-        {
-          Action: [
-            'logs:CreateLogDelivery',
-            'logs:GetLogDelivery',
-            'logs:UpdateLogDelivery',
-            'logs:DeleteLogDelivery',
-            'logs:ListLogDeliveries',
-            'logs:PutResourcePolicy',
-            'logs:DescribeResourcePolicies',
-            'logs:DescribeLogGroups',
-          ],
-          Effect: 'Allow',
-          Resource: '*',
-        },
-        { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], Effect: 'Allow', Resource: '*' },
-        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: functionArns },
-        { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: s.id(s.stack.notifications.topic) } },
-      ]);
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(statements);
       const role = s.template.findResources('AWS::IAM::Role')[roleId];
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         {

@@ -4,11 +4,15 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildBatchWorkflowDefinition, buildWorkflowDefinition } from '@scones/workflow';
+import { buildBatchWorkflowDefinition, buildWorkflowDefinition, type AslDefinition } from '@scones/workflow';
+import { BUCKET_PREFIXES, type DataBucket } from './data-bucket';
 import type { WorkflowFunctions } from './workflow-functions';
+import { workflowPermissions } from './workflow-permissions';
 
 export interface ClassificationStateMachinesProps {
   functions: WorkflowFunctions;
+  /** The bucket a batch execution may list images of (`s3_prefix` under `data/`). */
+  bucket: DataBucket;
   /** Where a failed execution publishes its notification. */
   topic: ITopic;
   /** Map concurrency of the batch machine (the builder's default without it). */
@@ -44,7 +48,7 @@ export class ClassificationStateMachines extends Construct {
     );
   }
 
-  private stateMachine(id: string, name: string, definition: object, props: ClassificationStateMachinesProps): StateMachine {
+  private stateMachine(id: string, name: string, definition: AslDefinition, props: ClassificationStateMachinesProps): StateMachine {
     const stack = Stack.of(this);
     const logs = new LogGroup(this, `${id}Logs`, {
       // The /aws/vendedlogs/ prefix keeps CloudWatch's account-wide log resource policy small.
@@ -58,10 +62,23 @@ export class ClassificationStateMachines extends Construct {
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
-    // The definition is a string, so CDK cannot derive the grants from its tasks: exactly the three
-    // unqualified function ARNs the Task states invoke, and the failure topic.
-    machine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: props.functions.all().map((f) => f.functionArn) }));
-    machine.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
+    // The definition is a string, so CDK cannot derive the grants from its tasks: read them from the
+    // definition itself. Exactly the unqualified function ARNs its tasks invoke, its topic, and
+    // listing images under data/ of the workflow bucket when it lists.
+    const needs = workflowPermissions(definition);
+    if (needs.invokedFunctions.length > 0) {
+      machine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: needs.invokedFunctions }));
+    }
+    if (needs.publishedTopics.length > 0) machine.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: needs.publishedTopics }));
+    if (needs.listsBucket) {
+      machine.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.bucket.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${BUCKET_PREFIXES.data}*` } },
+        }),
+      );
+    }
     Validations.of(machine).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -89,7 +89,7 @@ describe('readConfig', () => {
       'captureRetentionDays: "0" is not a whole number from 1 to 3650',
       "logRetentionDays: 10 is not one of CloudWatch's periods",
       'notificationEmail: "not-an-address" is not an e-mail address',
-      'reportSchedule: "every day" is not an EventBridge schedule expression',
+      'reportSchedule: "every day" is not a period such as 1d, 6h, 30m, or an EventBridge schedule expression',
       'autoDeleteData: expected true or false, got "yes"',
     ]) {
       expect(message).toContain(expected);
@@ -129,6 +129,17 @@ describe('readConfig', () => {
     it('refuses threshold and modelManifest together', () => {
       expect(() => config({ modelManifest: 'manifest.json', threshold: '0.5' }, dir)).toThrow('threshold and modelManifest: give one of them');
     });
+  });
+});
+
+describe('reportSchedule', () => {
+  it('takes a period (no shell quoting needed) or an EventBridge expression', () => {
+    expect(config({ reportSchedule: '1d' }).reportSchedule).toBe('rate(1 day)');
+    expect(config({ reportSchedule: '6h' }).reportSchedule).toBe('rate(6 hours)');
+    expect(config({ reportSchedule: '30m' }).reportSchedule).toBe('rate(30 minutes)');
+    expect(config({ reportSchedule: 'cron(0 6 * * ? *)' }).reportSchedule).toBe('cron(0 6 * * ? *)');
+    expect(config({ reportSchedule: 'rate(2 days)' }).reportSchedule).toBe('rate(2 days)');
+    expect(() => config({ reportSchedule: '0d' })).toThrow('reportSchedule: "0d" is not a period such as 1d, 6h, 30m');
   });
 });
 

@@ -72,7 +72,19 @@ const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/;
 const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+[^/])$/;
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+)(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/;
+const SCHEDULE = /^([1-9]\d*[mhd]|rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/;
+const PERIOD_UNITS: Record<string, string> = { m: 'minute', h: 'hour', d: 'day' };
+
+/**
+ * `6h` → `rate(6 hours)`: a period needs no parentheses or spaces, which `nx run` would pass
+ * unquoted to the shell. EventBridge expressions pass through.
+ */
+export function scheduleExpression(value: string | undefined): string | undefined {
+  const period = value ? /^(\d+)([mhd])$/.exec(value) : null;
+  if (!period) return value;
+  const unit = PERIOD_UNITS[period[2]];
+  return `rate(${period[1]} ${period[1] === '1' ? unit : `${unit}s`})`;
+}
 
 /**
  * Parses the CDK context into a {@link SconesConfig}. Every problem is collected and reported in
@@ -143,12 +155,14 @@ export function readConfig(context: (key: string) => unknown, { cwd = process.cw
   const logRetentionDays = integer('logRetentionDays', DEFAULT_LOG_RETENTION_DAYS, 1, 3653) ?? DEFAULT_LOG_RETENTION_DAYS;
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) problems.push(`logRetentionDays: ${logRetentionDays} is not one of CloudWatch's periods (${LOG_RETENTION_DAYS.join(', ')})`);
   const notificationEmail = matching('notificationEmail', EMAIL, 'an e-mail address');
-  const reportSchedule = matching('reportSchedule', SCHEDULE, 'an EventBridge schedule expression such as "rate(1 day)" or "cron(0 6 * * ? *)"');
+  const reportSchedule = scheduleExpression(
+    matching('reportSchedule', SCHEDULE, 'a period such as 1d, 6h, 30m, or an EventBridge schedule expression such as "rate(1 day)" or "cron(0 6 * * ? *)"'),
+  );
   const maxConcurrency = integer('maxConcurrency', undefined, 1, 10_000);
   const autoDelete = text('autoDeleteData') ?? 'false';
   if (autoDelete !== 'true' && autoDelete !== 'false') problems.push(`autoDeleteData: expected true or false, got ${JSON.stringify(autoDelete)}`);
 
-  if (problems.length > 0) throw new InfraConfigError(`CDK context (-c key=value): ${problems.join('; ')}`);
+  if (problems.length > 0) throw new InfraConfigError(`CDK context (--context key=value): ${problems.join('; ')}`);
   return {
     stackName,
     env: account && region ? { account, region } : undefined,

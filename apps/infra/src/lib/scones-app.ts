@@ -32,7 +32,7 @@ export function createSconesApp(props: AppProps = {}, { workspaceRoot = findWork
   const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
   const unknown = unknownContextKeys(Object.keys(app.node.getAllContext()));
   if (unknown.length > 0) {
-    throw new InfraConfigError(`CDK context (-c key=value): unknown key(s) ${unknown.join(', ')}; see apps/infra/README.md for the parameters`);
+    throw new InfraConfigError(`CDK context (--context key=value): unknown key(s) ${unknown.join(', ')}; see apps/infra/README.md for the parameters`);
   }
   // Relative paths (modelManifest) are relative to the workspace root, wherever cdk runs the app from.
   const config = readConfig((key) => app.node.tryGetContext(key), { cwd: workspaceRoot });

@@ -32,7 +32,7 @@ describe('SconesStack', () => {
   });
 
   it('refuses unknown context keys, which are usually typos', () => {
-    expect(() => synthesize({ modelDataURL: MODEL_DATA_URL })).toThrow('CDK context (-c key=value): unknown key(s) modelDataURL');
+    expect(() => synthesize({ modelDataURL: MODEL_DATA_URL })).toThrow('CDK context (--context key=value): unknown key(s) modelDataURL');
   });
 
   it('composes: 2 buckets, 3 functions, 2 state machines, 1 topic; 3 SageMaker resources with modelDataUrl', () => {

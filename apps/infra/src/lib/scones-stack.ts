@@ -1,5 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { ArnFormat } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUT_KEYS, stackExportName, type StackOutputName } from '@scones/local-cloud';
@@ -65,6 +64,7 @@ export class SconesStack extends Stack {
     });
     this.stateMachines = new ClassificationStateMachines(this, 'StateMachines', {
       functions: this.functions,
+      bucket: this.data,
       topic: this.notifications.topic,
       maxConcurrency: config.maxConcurrency,
       logRetention,

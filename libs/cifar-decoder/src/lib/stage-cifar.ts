@@ -2,7 +2,6 @@ import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { formatLst, type LstRow } from '@scones/payload-schemas';
 import { NotCifarBatchError } from '../errors';
-import { AsyncQueue } from './async-queue';
 import { BatchPreviewer, previewAgrees, type BatchPreview } from './batch-preview';
 import { CifarMembers, type MemberBuffer } from './cifar-archive';
 import { checkLabelsAgainstMeta, decodeCifarBatch, decodeCifarMeta, ROW_BYTES, type CifarBatch, type CifarMeta } from './cifar-batch';
@@ -11,6 +10,7 @@ import { encodeCifarRowPng } from './cifar-png';
 import { checkClassList, DEFAULT_CLASSES, selectClasses, type ClassSelection } from './class-selection';
 import { STAGE_LAYOUT, type SinkWriteResult, type StagedFile, type StageSink } from './stage-sink';
 import { readTarGz } from './tar-gz';
+import { WriteSession } from './write-session';
 
 export interface StageProgress {
   /** Compressed archive bytes read. */
@@ -104,36 +104,6 @@ class BatchState {
   }
 }
 
-/** Files handed to the sink in one go; a rejected prediction closes one session and opens the next. */
-class WriteSession {
-  readonly queue = new AsyncQueue<StagedFile>();
-  readonly keys: string[] = [];
-  readonly done: Promise<SinkWriteResult>;
-  private settle!: { resolve(result: SinkWriteResult): void; reject(error: unknown): void };
-  private started = false;
-
-  constructor() {
-    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    this.done.catch(() => undefined); // awaited by the stager; never an unhandled rejection
-  }
-
-  start(write: (files: AsyncQueue<StagedFile>) => Promise<SinkWriteResult>): void {
-    this.started = true;
-    write(this.queue).then(this.settle.resolve, this.settle.reject);
-  }
-
-  push(file: StagedFile): void {
-    this.keys.push(file.key);
-    this.queue.push(file);
-  }
-
-  /** Stops taking files; a session that never started counts as empty. */
-  abandon(): void {
-    void this.queue.return();
-    if (!this.started) this.settle.resolve({ written: 0, skipped: 0, bytes: 0 });
-  }
-}
-
 const PLAIN_FILENAME = /^[^/\\\0]+$/;
 
 function sameSelection(a: ClassSelection, b: ClassSelection): boolean {
@@ -192,7 +162,10 @@ class CifarStager {
   private compressed = 0;
   private written = 0;
   private totals: SinkWriteResult = { written: 0, skipped: 0, bytes: 0 };
+  /** Stops everything: Ctrl-C or a failed write. */
   private readonly stop = new AbortController();
+  /** Stops reading the archive (also for a second pass, while writes in flight finish). */
+  private readonly stopReading = new AbortController();
   private sinkFailure: { error: unknown } | undefined;
   /**
    * Pixel bytes of rows already handled are dropped while streaming (a file can be read again if
@@ -207,11 +180,12 @@ class CifarStager {
   ) {
     // The reader, the sink and each request in flight listen to this signal.
     setMaxListeners(100, this.stop.signal);
+    this.stop.signal.addEventListener('abort', () => this.stopReading.abort(this.stop.signal.reason), { once: true });
     this.classes = options.classes ?? DEFAULT_CLASSES;
     this.sink = options.sink;
     this.speculate = pass.speculate ?? options.speculate ?? true;
     this.secondPass = pass.secondPass ?? false;
-    this.release = this.speculate && typeof options.source === 'string' && !this.secondPass && process.env.NORELEASE !== '1';
+    this.release = this.speculate && typeof options.source === 'string' && !this.secondPass;
     this.predicted = pass.predicted;
     if (!this.predicted && this.speculate && this.classes.every((c) => CIFAR100_FINE_LABEL_NAMES.includes(c))) {
       this.predicted = selectClasses(CIFAR100_FINE_LABEL_NAMES, this.classes);
@@ -229,7 +203,7 @@ class CifarStager {
     const members = new CifarMembers(where);
     try {
       await readTarGz(this.options.source, {
-        signal: this.stop.signal,
+        signal: this.stopReading.signal,
         worker: this.options.worker,
         onProgress: (bytes) => {
           this.compressed = bytes;
@@ -346,7 +320,8 @@ class CifarStager {
   private reject(previewHeld: boolean): void {
     this.rejected = true;
     if ([...this.batches.values()].some((s) => s.buffer.bytes.released > 0)) {
-      this.stop.abort(new SecondPassNeeded(this.actual, previewHeld));
+      // Writes in flight finish (then their files are removed): an aborted PUT could still land later.
+      this.stopReading.abort(new SecondPassNeeded(this.actual, previewHeld));
       return;
     }
     const old = this.session;

@@ -44,7 +44,7 @@ interface InflaterEvents {
 const GUNZIP_CHUNK = 256 * 1024;
 const READ_CHUNK = 1024 * 1024;
 /** Decompressed bytes a worker may run ahead of the consumer. */
-const WORKER_WINDOW = 32 * 1024 * 1024;
+const WORKER_WINDOW = 8 * 1024 * 1024;
 
 function notGzip(where: string, head: Uint8Array): NotGzipError {
   if (head.length === 0) return new NotGzipError(`${where}: the file is empty (expected a .tar.gz)`);
@@ -120,8 +120,10 @@ input.on('data', (chunk) => {
 input.on('end', () => (head ? gunzip.end() : fail('not-gzip')));
 gunzip.on('error', (e) => fail('zlib', e.code, e.message));
 gunzip.on('data', (chunk) => {
-  // zlib hands out slices of a shared buffer; a copy owns its memory and can be transferred.
-  const own = new Uint8Array(chunk);
+  // A chunk that fills zlib's output buffer is the whole buffer, which zlib then replaces: it can
+  // move to the main thread as it is. A partial one shares its buffer with the next, so it is copied.
+  const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+  const own = whole ? chunk : new Uint8Array(chunk);
   parentPort.postMessage({ kind: 'chunk', chunk: own, compressed }, [own.buffer]);
   ahead += own.length;
   if (ahead >= workerData.window) gunzip.pause();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, startLocalS3, type LocalS3 } from '@scones/local-cloud';
-import { barImage, sampleManifest } from '../test/fixtures';
+import { barImage, sampleManifest } from '../../test/fixtures';
 import { saveArtifact } from './artifact';
 import { initBackend } from './backend';
 import { loadClassifier } from './classifier';

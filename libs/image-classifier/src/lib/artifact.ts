@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { deleteObjects, putObjects } from '@scones/local-cloud';
 import { modelManifestSchema, parseJsonOrThrow, parseOrThrow, PayloadValidationError, type ModelManifest } from '@scones/payload-schemas';
 import { ArtifactError } from '../errors';
+import { describeStoredFile, readStoredFile, storedKey, type StorageLocation } from './storage';
 
 /*
  * A model artifact is a directory (or an S3 prefix, `models/<job>/`) holding
@@ -36,13 +37,13 @@ export interface ArtifactFiles {
   bytes: number;
 }
 
-function s3Prefix(location: S3ArtifactLocation): string {
-  return location.prefix === '' || location.prefix.endsWith('/') ? location.prefix : `${location.prefix}/`;
+function storage(location: ArtifactLocation): StorageLocation {
+  return typeof location === 'string' ? { directory: location } : location;
 }
 
 /** `/abs/dir/file` or `s3://bucket/prefix/file`. */
 export function describeArtifactFile(location: ArtifactLocation, relative = ''): string {
-  return typeof location === 'string' ? join(resolve(location), relative) : `s3://${location.bucket}/${s3Prefix(location)}${relative}`;
+  return describeStoredFile(storage(location), relative);
 }
 
 /** Serialises a model to the files of an artifact (standard tfjs model.json + one weights file). */
@@ -54,7 +55,8 @@ async function serialiseModel(model: tf.LayersModel): Promise<{ modelJson: strin
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const artifacts = captured!;
+  const artifacts = captured;
+  if (!artifacts) throw new ArtifactError('the model did not serialise');
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
   // The standard tfjs model.json (what tf.io.getModelJSONForModelArtifacts builds; not exported).
   const modelJson: tf.io.ModelJSON = {
@@ -104,25 +106,30 @@ async function saveToDirectory(target: string, files: Array<{ name: string; body
 }
 
 async function saveToS3(location: S3ArtifactLocation, files: Array<{ name: string; body: Uint8Array | string; contentType: string }>, signal?: AbortSignal): Promise<void> {
-  const prefix = s3Prefix(location);
-  const manifest = files.find((f) => f.name === MANIFEST_FILE)!;
-  const others = files.filter((f) => f !== manifest);
+  const key = (name: string) => storedKey(location, name);
+  const manifest = files.filter((f) => f.name === MANIFEST_FILE);
+  const others = files.filter((f) => f.name !== MANIFEST_FILE);
   try {
     // An existing artifact stops being complete before any of its files change.
-    await location.s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: `${prefix}${MANIFEST_FILE}` }), { abortSignal: signal });
+    await location.s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: key(MANIFEST_FILE) }), { abortSignal: signal });
     await putObjects(
       location.s3,
       location.bucket,
-      others.map((f) => ({ key: `${prefix}${f.name}`, body: f.body, contentType: f.contentType })),
+      others.map((f) => ({ key: key(f.name), body: f.body, contentType: f.contentType })),
       { signal },
     );
-    await putObjects(location.s3, location.bucket, [{ key: `${prefix}${manifest.name}`, body: manifest.body, contentType: manifest.contentType }], { signal });
+    await putObjects(
+      location.s3,
+      location.bucket,
+      manifest.map((f) => ({ key: key(f.name), body: f.body, contentType: f.contentType })),
+      { signal },
+    );
   } catch (error) {
     // Without manifest.json the rest is not an artifact; remove it rather than leave debris.
     await deleteObjects(
       location.s3,
       location.bucket,
-      others.map((f) => `${prefix}${f.name}`),
+      others.map((f) => key(f.name)),
     ).catch(() => undefined);
     if (signal?.aborted) throw signal.reason ?? error;
     throw new ArtifactError(`cannot write model artifact ${describeArtifactFile(location)}: ${(error as Error).message}`);
@@ -157,16 +164,8 @@ export async function saveArtifact(artifact: { model: tf.LayersModel; manifest: 
 }
 
 /** Reads one file of an artifact; `undefined` when it does not exist. */
-export async function readArtifactFile(location: ArtifactLocation, relative: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-  try {
-    if (typeof location === 'string') return await readFile(join(resolve(location), relative), { signal });
-    const response = await location.s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: `${s3Prefix(location)}${relative}` }), { abortSignal: signal });
-    return await response.Body!.transformToByteArray();
-  } catch (error) {
-    const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.code === 'ENOENT' || e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) return undefined;
-    throw new ArtifactError(`cannot read ${describeArtifactFile(location, relative)}: ${(error as Error).message}`);
-  }
+export function readArtifactFile(location: ArtifactLocation, relative: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  return readStoredFile(storage(location), relative, (message) => new ArtifactError(message), signal);
 }
 
 /** Reads and validates `manifest.json`. */

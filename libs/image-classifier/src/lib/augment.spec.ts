@@ -30,6 +30,22 @@ describe('augmentImage', () => {
     expect(seen.size).toBe(3);
   });
 
+  it('cuts out a grey square (partly outside the image at times) and nothing else', () => {
+    const white: RgbImage = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(255) };
+    const sizes = new Set<number>();
+    const random = new Random(5);
+    for (let i = 0; i < 100; i++) {
+      const out = augmentImage(white, random, { padding: 0, flip: false, cutout: 4 });
+      const grey = out.data.filter((v) => v === 128).length / 3;
+      expect(out.data.every((v) => v === 128 || v === 255)).toBe(true);
+      expect(grey).toBeGreaterThan(0);
+      expect(grey).toBeLessThanOrEqual(16);
+      sizes.add(grey);
+    }
+    expect(sizes.has(16)).toBe(true);
+    expect(sizes.size).toBeGreaterThan(1);
+  });
+
   it('is deterministic for a seed', () => {
     const a = new Random(3);
     const b = new Random(3);

@@ -6,6 +6,8 @@ export interface AugmentOptions {
   padding: number;
   /** Mirror left-right with probability 1/2. */
   flip: boolean;
+  /** Side of a square set to mid-grey at a random place (Cutout, DeVries & Taylor 2017); 0: none. */
+  cutout?: number;
 }
 
 /**
@@ -18,7 +20,11 @@ export function augmentImage(image: RgbImage, random: Random, options: AugmentOp
   const dx = pad > 0 ? random.int(2 * pad + 1) - pad : 0;
   const dy = pad > 0 ? random.int(2 * pad + 1) - pad : 0;
   const flip = options.flip && random.next() < 0.5;
-  if (dx === 0 && dy === 0 && !flip) return image;
+  const cut = options.cutout ?? 0;
+  // The square's centre may lie anywhere, so it is often only partly inside the image.
+  const cx = cut > 0 ? random.int(width) - Math.floor(cut / 2) : 0;
+  const cy = cut > 0 ? random.int(height) - Math.floor(cut / 2) : 0;
+  if (dx === 0 && dy === 0 && !flip && cut === 0) return image;
   const out = new Uint8Array(data.length);
   for (let y = 0; y < height; y++) {
     const sy = reflect(y + dy, height);
@@ -31,6 +37,7 @@ export function augmentImage(image: RgbImage, random: Random, options: AugmentOp
       out[o + 2] = data[i + 2];
     }
   }
+  for (let y = Math.max(0, cy); y < Math.min(height, cy + cut); y++) out.fill(128, (y * width + Math.max(0, cx)) * 3, (y * width + Math.min(width, cx + cut)) * 3);
   return { width, height, data: out };
 }
 

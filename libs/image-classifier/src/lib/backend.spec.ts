@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { onBackend, relativeError, values } from '../test/tf-helpers';
+import { onBackend, relativeError, values } from '../../test/tf-helpers';
 import { backendInfo, initBackend, wasmDirectory } from './backend';
 
 describe('initBackend', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { relativeError, values } from '../test/tf-helpers';
+import { relativeError, values } from '../../test/tf-helpers';
 import { initBackend } from './backend';
 import { batchNormTraining, fastBatchNormalization } from './batch-norm';
 
@@ -8,14 +8,15 @@ describe('fast batch normalisation', () => {
     await initBackend({ threads: false });
   });
 
-  it('has the gradient of the textbook formula (tf.moments + tf.batchNorm)', () => {
-    const shape = [4, 5, 5, 3];
-    const x = tf.tensor(values(300, 1), shape).mul(3).add(1);
+  it.each([[[4, 5, 5, 3]], [[10, 3]]])('has the gradient of the textbook formula (tf.moments + tf.batchNorm), shape %j', (shape) => {
+    const n = shape.reduce((a, b) => a * b);
+    const axes = shape.slice(0, -1).map((_, i) => i);
+    const x = tf.tensor(values(n, 1), shape).mul(3).add(1);
     const gamma = tf.tensor1d([0.5, 1.5, -1]);
     const beta = tf.tensor1d([0.1, -0.2, 0.3]);
-    const r = tf.tensor(values(300, 2), shape);
+    const r = tf.tensor(values(n, 2), shape);
     const reference = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      const { mean, variance } = tf.moments(a, axes);
       return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-5), r));
     })([x, gamma, beta]);
     const fast = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -25,7 +26,7 @@ describe('fast batch normalisation', () => {
     })([x, gamma, beta]);
     for (let i = 0; i < 3; i++) expect(relativeError(fast[i].dataSync(), reference[i].dataSync())).toBeLessThan(1e-5);
     const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-5);
-    const moments = tf.moments(x, [0, 1, 2]);
+    const moments = tf.moments(x, axes);
     expect(relativeError(mean.dataSync(), moments.mean.dataSync())).toBeLessThan(1e-6);
     expect(relativeError(variance.dataSync(), moments.variance.dataSync())).toBeLessThan(1e-5);
     expect(relativeError(y.dataSync(), tf.batchNorm(x, moments.mean, moments.variance, beta, gamma, 1e-5).dataSync())).toBeLessThan(1e-5);

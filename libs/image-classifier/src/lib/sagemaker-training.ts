@@ -193,7 +193,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * (StopTrainingJob) before rethrowing, so an interrupted run does not keep a GPU instance busy.
  */
 export async function runSageMakerTrainingJob(client: SageMakerClient, request: CreateTrainingJobCommandInput, options: RunTrainingJobOptions = {}): Promise<TrainingJobResult> {
-  const jobName = request.TrainingJobName!;
+  const jobName = request.TrainingJobName;
+  if (!jobName) throw new SageMakerTrainingError('CreateTrainingJob request without TrainingJobName');
   const started = Date.now();
   try {
     await client.send(new CreateTrainingJobCommand(request), { abortSignal: options.signal });

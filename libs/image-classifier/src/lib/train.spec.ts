@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { modelManifestSchema } from '@scones/payload-schemas';
-import { barImage } from '../test/fixtures';
+import { barImage } from '../../test/fixtures';
 import { initBackend } from './backend';
 import { createClassifier } from './classifier';
-import { learningRateAt, trainClassifier, type LabeledImage, type TrainingConfig } from './train';
+import { trainClassifier, type LabeledImage } from './train';
+import { learningRateAt, type TrainingConfig } from './training-config';
 
 const TINY: Partial<TrainingConfig> = { epochs: 3, batchSize: 8, widths: [4, 8], blocks: [1, 1], validationFraction: 0.25, learningRate: 0.05, maxImagesPerClass: 0 };
 
@@ -45,6 +46,16 @@ describe('trainClassifier', () => {
     const accuracy = probabilities.filter((p, i) => (p[1] > p[0] ? 1 : 0) === test[i].label).length / test.length;
     expect(accuracy).toBeCloseTo(m.test!.accuracy, 6);
     classifier.dispose();
+  });
+
+  it('trains more than two classes', async () => {
+    const three = Array.from({ length: 36 }, (_, i) => ({ name: `img${i}`, label: i % 3, image: barImage(i % 2, i) }));
+    const result = await trainClassifier({ jobName: 'three', classNames: ['a', 'b', 'c'], train: three, test: three.slice(0, 9), config: { ...TINY, epochs: 1 } });
+    expect(result.manifest.test?.confusionMatrix).toHaveLength(3);
+    expect(result.manifest.test?.confusionMatrix.every((row) => row.length === 3)).toBe(true);
+    expect(result.manifest.baseline.predictedClassCounts).toHaveLength(3);
+    expect(result.model.outputs[0].shape).toEqual([null, 3]);
+    result.model.dispose();
   });
 
   it('is deterministic for a seed', async () => {

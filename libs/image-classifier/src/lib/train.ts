@@ -3,13 +3,14 @@ import type { ModelManifest } from '@scones/payload-schemas';
 import { TrainingError } from '../errors';
 import { augmentImage } from './augment';
 import { computeBaseline } from './baseline';
-import { evaluate, type Evaluation } from './evaluation';
+import { argMax, evaluate, type Evaluation } from './evaluation';
 import type { RgbImage } from './image-decode';
 import { predictProbabilities } from './inference';
 import { buildResNet } from './model';
-import { fitPreprocessing, preprocess } from './preprocess';
+import { fitPreprocessing, preprocess, type Preprocessing } from './preprocess';
 import { Random, stratifiedSplit } from './random';
 import { DEFAULT_TARGET_PRECISION, recommendThreshold } from './threshold';
+import { checkConfig, learningRateAt, TRAINING_PRESETS, type TrainingConfig } from './training-config';
 
 /** One training or test image with its class index. */
 export interface LabeledImage {
@@ -18,71 +19,6 @@ export interface LabeledImage {
   label: number;
   image: RgbImage;
 }
-
-/** Everything that shapes a training run besides the data and the seed. */
-export interface TrainingConfig {
-  epochs: number;
-  batchSize: number;
-  /** Peak of the one-cycle schedule (linear warm-up from a tenth of it, then cosine to 0). */
-  learningRate: number;
-  /** Share of the steps spent warming up. */
-  warmupFraction: number;
-  /** SGD with Nesterov momentum. */
-  momentum: number;
-  /** L2 weight decay on convolution and dense kernels (not on batch-norm parameters). */
-  weightDecay: number;
-  labelSmoothing: number;
-  /** Share of each class of the training channel held out for validation (model selection). */
-  validationFraction: number;
-  architecture: 'resnet' | 'resnet9';
-  widths: number[];
-  blocks: number[];
-  /** Side of the square model input; images of another size are resized by {@link preprocess}. */
-  imageSize: number;
-  /** Reflection padding of the random crop (0: no crop). */
-  augmentPadding: number;
-  augmentFlip: boolean;
-  /** Use at most this many training images of each class (0: all); for smoke runs. */
-  maxImagesPerClass: number;
-}
-
-/** Named configurations: `full` is the benchmark configuration; `quick` is for smoke runs and CI. */
-export const TRAINING_PRESETS: Readonly<Record<'full' | 'quick', Readonly<TrainingConfig>>> = {
-  full: {
-    epochs: 30,
-    batchSize: 64,
-    learningRate: 0.1,
-    warmupFraction: 0.15,
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    labelSmoothing: 0.1,
-    validationFraction: 0.1,
-    architecture: 'resnet',
-    widths: [16, 32, 64],
-    blocks: [2, 2, 2],
-    imageSize: 32,
-    augmentPadding: 4,
-    augmentFlip: true,
-    maxImagesPerClass: 0,
-  },
-  quick: {
-    epochs: 2,
-    batchSize: 16,
-    learningRate: 0.05,
-    warmupFraction: 0.2,
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    labelSmoothing: 0.1,
-    validationFraction: 0.2,
-    architecture: 'resnet',
-    widths: [8, 16],
-    blocks: [1, 1],
-    imageSize: 32,
-    augmentPadding: 4,
-    augmentFlip: true,
-    maxImagesPerClass: 64,
-  },
-};
 
 export interface EpochMetrics {
   /** 0-based, like SageMaker's `Epoch[0]`. */
@@ -135,22 +71,11 @@ export interface TrainedClassifier {
 
 export const DEFAULT_SEED = 42;
 
-/** The learning rate after `progress` (0..1) of the run: linear warm-up, then cosine decay to 0. */
-export function learningRateAt(progress: number, peak: number, warmupFraction: number): number {
-  if (warmupFraction > 0 && progress < warmupFraction) return peak * (0.1 + (0.9 * progress) / warmupFraction);
-  const t = warmupFraction >= 1 ? 1 : (progress - warmupFraction) / (1 - warmupFraction);
-  return peak * 0.5 * (1 + Math.cos(Math.PI * Math.min(Math.max(t, 0), 1)));
-}
-
-function checkConfig(c: TrainingConfig): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(c.epochs) || c.epochs < 1) problems.push(`epochs must be an integer >= 1, got ${c.epochs}`);
-  if (!Number.isInteger(c.batchSize) || c.batchSize < 2) problems.push(`batchSize must be an integer >= 2, got ${c.batchSize}`);
-  if (!(c.learningRate > 0)) problems.push(`learningRate must be > 0, got ${c.learningRate}`);
-  if (!(c.validationFraction > 0 && c.validationFraction < 1)) problems.push(`validationFraction must be in (0, 1), got ${c.validationFraction}`);
-  if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) problems.push(`labelSmoothing must be in [0, 1), got ${c.labelSmoothing}`);
-  if (problems.length) throw new TrainingError(`training configuration: ${problems.join('; ')}`);
-}
+/**
+ * The `training.hyperparameters` key recording whether predictions average the image and its
+ * mirror image (chosen on validation); the served classifier does what training chose.
+ */
+export const TEST_TIME_FLIP = 'testTimeFlip';
 
 function checkData(options: TrainOptions): void {
   const k = options.classNames.length;
@@ -193,13 +118,113 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 const round = (v: number, digits = 6) => Math.round(v * 10 ** digits) / 10 ** digits;
 
+/** The part of a run every training step needs. */
+interface StepContext {
+  config: TrainingConfig;
+  numClasses: number;
+  preprocessing: Preprocessing;
+  logitsModel: tf.LayersModel;
+  optimizer: tf.MomentumOptimizer;
+  variables: tf.Variable[];
+  /** Names of the variables under weight decay (convolution and dense kernels). */
+  decayed: Set<string>;
+}
+
+/** One SGD step on a batch; returns the batch's mean loss and number of correct predictions. */
+function trainStep(ctx: StepContext, images: RgbImage[], labels: number[]): { loss: number; correct: number } {
+  const [loss, correct] = tf.tidy(() => {
+    const x = preprocess(images, ctx.preprocessing);
+    const labelTensor = tf.tensor1d(labels, 'int32');
+    const oneHot = tf.oneHot(labelTensor, ctx.numClasses);
+    let hits: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = ctx.logitsModel.apply(x, { training: true }) as tf.Tensor2D;
+      hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labelTensor), 'float32'))) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, ctx.config.labelSmoothing) as tf.Scalar;
+    }, ctx.variables);
+    if (ctx.config.weightDecay > 0) {
+      for (const v of ctx.variables) if (ctx.decayed.has(v.name)) grads[v.name] = tf.add(grads[v.name], tf.mul(v, ctx.config.weightDecay));
+    }
+    ctx.optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+    return [value as tf.Scalar, hits ?? tf.scalar(0)];
+  });
+  const result = { loss: loss.dataSync()[0], correct: correct.dataSync()[0] };
+  tf.dispose([loss, correct]);
+  return result;
+}
+
+interface Selected {
+  epoch: number;
+  accuracy: number;
+  loss: number;
+  weights: tf.Tensor[];
+}
+
+/** Whether this epoch beats the best so far: higher validation accuracy, ties broken by lower loss. */
+function isBetter(metrics: EpochMetrics, best: Selected | undefined): boolean {
+  return !best || metrics.validationAccuracy > best.accuracy || (metrics.validationAccuracy === best.accuracy && metrics.validationLoss < best.loss);
+}
+
+/** Validation predictions with and without averaging over the mirror image; keeps the better. */
+function chooseTestTimeFlip(model: tf.LayersModel, images: RgbImage[], labels: number[], preprocessing: Preprocessing, numClasses: number) {
+  const plain = predictProbabilities(model, images, preprocessing);
+  const mirrored = predictProbabilities(model, images, preprocessing, { flipAverage: true });
+  const plainEval = evaluate(plain, labels, numClasses);
+  const mirroredEval = evaluate(mirrored, labels, numClasses);
+  const flip = mirroredEval.accuracy > plainEval.accuracy || (mirroredEval.accuracy === plainEval.accuracy && mirroredEval.loss < plainEval.loss);
+  return {
+    flip,
+    probabilities: flip ? mirrored : plain,
+    evaluation: flip ? mirroredEval : plainEval,
+    summary: { chosen: flip, accuracyWith: mirroredEval.accuracy, accuracyWithout: plainEval.accuracy },
+  };
+}
+
+/** The hyperparameters recorded in the manifest (strings and numbers a reader can compare). */
+function describeHyperparameters(config: TrainingConfig, batchSize: number, flip: boolean): ModelManifest['training']['hyperparameters'] {
+  const augmentation = [`reflect-pad ${config.augmentPadding} random crop`, config.augmentFlip ? 'horizontal flip' : '', config.augmentCutout ? `cutout ${config.augmentCutout}` : ''];
+  return {
+    architecture: `${config.architecture}-${config.widths.join('-')}x${config.blocks.join('-')}`,
+    epochs: config.epochs,
+    batchSize,
+    learningRate: config.learningRate,
+    schedule: `one-cycle (warm-up ${config.warmupFraction}, cosine)`,
+    optimizer: 'sgd-nesterov',
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+    labelSmoothing: config.labelSmoothing,
+    validationFraction: config.validationFraction,
+    augmentation: augmentation.filter(Boolean).join(', '),
+    imageSize: config.imageSize,
+    ...(config.maxImagesPerClass > 0 ? { maxImagesPerClass: config.maxImagesPerClass } : {}),
+    [TEST_TIME_FLIP]: flip,
+    backend: tf.getBackend(),
+  };
+}
+
+function roundHistory(history: EpochMetrics[]): EpochMetrics[] {
+  return history.map((h) => ({
+    ...h,
+    trainLoss: round(h.trainLoss),
+    trainAccuracy: round(h.trainAccuracy),
+    validationLoss: round(h.validationLoss),
+    validationAccuracy: round(h.validationAccuracy),
+    learningRate: round(h.learningRate, 8),
+    seconds: round(h.seconds, 3),
+  }));
+}
+
+function testFigures(e: Evaluation): NonNullable<ModelManifest['test']> {
+  return { count: e.count, accuracy: round(e.accuracy), confusionMatrix: e.confusionMatrix, precision: e.precision.map((v) => round(v)), recall: e.recall.map((v) => round(v)) };
+}
+
 /**
  * Trains a ResNet on the training channel: stratified validation split, augmentation, one-cycle
  * SGD, label smoothing; keeps the epoch with the best validation accuracy (ties: lower validation
- * loss). Then, from validation predictions only, recommends a confidence threshold and computes
- * the monitoring baseline; finally evaluates the test channel once. Returns the model and its
- * manifest, ready for {@link saveArtifact}. The wasm backend must be initialised
- * ({@link initBackend}).
+ * loss). Then, from validation predictions only, decides on test-time flip averaging, recommends a
+ * confidence threshold and computes the monitoring baseline; finally evaluates the test channel
+ * once. Returns the model and its manifest, ready for {@link saveArtifact}. The wasm backend must
+ * be initialised ({@link initBackend}).
  */
 export async function trainClassifier(options: TrainOptions): Promise<TrainedClassifier> {
   const config: TrainingConfig = { ...TRAINING_PRESETS[options.preset ?? 'full'], ...options.config };
@@ -208,6 +233,7 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
   const seed = options.seed ?? DEFAULT_SEED;
   const numClasses = options.classNames.length;
   const started = performance.now();
+  // One generator, drawn in a fixed order: subset, split, initialisation, augmentation, shuffles.
   const random = new Random(seed);
   const pool = config.maxImagesPerClass > 0 ? subsetPerClass(options.train, config.maxImagesPerClass, random) : options.train;
   const split = stratifiedSplit(
@@ -226,13 +252,20 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
     config.imageSize,
   );
   const { model, logitsModel } = buildResNet({ architecture: config.architecture, widths: config.widths, blocks: config.blocks, numClasses, inputSize: { width: config.imageSize, height: config.imageSize }, seed: random.seed() });
-  const optimizer = tf.train.momentum(config.learningRate, config.momentum, true);
-  const variables = logitsModel.trainableWeights.map((w) => w.read() as tf.Variable);
-  const decayed = new Set(logitsModel.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => (w.read() as tf.Variable).name));
+  const ctx: StepContext = {
+    config,
+    numClasses,
+    preprocessing,
+    logitsModel,
+    optimizer: tf.train.momentum(config.learningRate, config.momentum, true),
+    variables: logitsModel.trainableWeights.map((w) => w.read() as tf.Variable),
+    decayed: new Set(logitsModel.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => (w.read() as tf.Variable).name)),
+  };
   const augmentRandom = new Random(random.seed());
+  const augmentation = { padding: config.augmentPadding, flip: config.augmentFlip, cutout: config.augmentCutout };
   const validationImages = validation.map((x) => x.image);
   const validationLabels = validation.map((x) => x.label);
-  let best: { epoch: number; accuracy: number; loss: number; weights: tf.Tensor[] } | undefined;
+  let best: Selected | undefined;
   const history: EpochMetrics[] = [];
   let done = 0;
   let succeeded = false;
@@ -244,31 +277,20 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
       let correctSum = 0;
       let seen = 0;
       let lr = config.learningRate;
+      // The last partial batch is dropped: every step sees a full batch (stable batch statistics).
       for (let step = 0; step < stepsPerEpoch; step++) {
         throwIfAborted(options.signal);
         lr = learningRateAt(done / totalSteps, config.learningRate, config.warmupFraction);
-        optimizer.setLearningRate(lr);
+        ctx.optimizer.setLearningRate(lr);
         const batch = order.slice(step * batchSize, (step + 1) * batchSize).map((i) => train[i]);
-        const images = batch.map((x) => augmentImage(x.image, augmentRandom, { padding: config.augmentPadding, flip: config.augmentFlip }));
-        const labels = batch.map((x) => x.label);
-        const [loss, correct] = tf.tidy(() => {
-          const x = preprocess(images, preprocessing);
-          const labelTensor = tf.tensor1d(labels, 'int32');
-          const oneHot = tf.oneHot(labelTensor, numClasses);
-          let hits: tf.Scalar | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const logits = logitsModel.apply(x, { training: true }) as tf.Tensor2D;
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labelTensor), 'float32'))) as tf.Scalar;
-            return tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, config.labelSmoothing) as tf.Scalar;
-          }, variables);
-          for (const v of variables) if (decayed.has(v.name) && config.weightDecay > 0) grads[v.name] = tf.add(grads[v.name], tf.mul(v, config.weightDecay));
-          optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
-          return [value as tf.Scalar, hits!];
-        });
-        lossSum += loss.dataSync()[0] * batch.length;
-        correctSum += correct.dataSync()[0];
+        const { loss, correct } = trainStep(
+          ctx,
+          batch.map((x) => augmentImage(x.image, augmentRandom, augmentation)),
+          batch.map((x) => x.label),
+        );
+        lossSum += loss * batch.length;
+        correctSum += correct;
         seen += batch.length;
-        tf.dispose([loss, correct]);
         done++;
         options.onStep?.({ epoch, step: step + 1, stepsPerEpoch, done, total: totalSteps });
         // Lets Ctrl-C (and progress output) through: the wasm kernels run synchronously.
@@ -286,31 +308,25 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
         seconds: (performance.now() - epochStart) / 1000,
       };
       history.push(metrics);
-      if (!best || metrics.validationAccuracy > best.accuracy || (metrics.validationAccuracy === best.accuracy && metrics.validationLoss < best.loss)) {
+      if (isBetter(metrics, best)) {
         if (best) tf.dispose(best.weights);
         best = { epoch, accuracy: metrics.validationAccuracy, loss: metrics.validationLoss, weights: model.getWeights().map((w) => tf.clone(w)) };
       }
       options.onEpoch?.(metrics);
     }
-    model.setWeights(best!.weights);
+    if (!best) throw new TrainingError('no epoch completed');
+    model.setWeights(best.weights);
     // Everything below is decided on validation data; the test channel is only reported.
-    const plain = predictProbabilities(model, validationImages, preprocessing);
-    const mirrored = predictProbabilities(model, validationImages, preprocessing, { flipAverage: true });
-    const plainEval = evaluate(plain, validationLabels, numClasses);
-    const mirroredEval = evaluate(mirrored, validationLabels, numClasses);
-    const chooseFlip = mirroredEval.accuracy > plainEval.accuracy || (mirroredEval.accuracy === plainEval.accuracy && mirroredEval.loss < plainEval.loss);
-    const validationProbabilities = plain;
-    const validationEval = plainEval;
-    const confidences = validationProbabilities.map((p) => Math.max(...p));
-    const correct = validationProbabilities.map((p, i) => p.indexOf(Math.max(...p)) === validationLabels[i]);
-    const threshold = recommendThreshold(confidences, correct, options.targetPrecision ?? DEFAULT_TARGET_PRECISION);
-    const baseline = computeBaseline(validationImages, validationProbabilities, numClasses);
+    const chosen = chooseTestTimeFlip(model, validationImages, validationLabels, preprocessing, numClasses);
+    const confidences = chosen.probabilities.map((p) => Math.max(...p));
+    const correct = chosen.probabilities.map((p, i) => argMax(p) === validationLabels[i]);
     const testEval = options.test?.length
       ? evaluate(
           predictProbabilities(
             model,
             options.test.map((x) => x.image),
             preprocessing,
+            { flipAverage: chosen.flip },
           ),
           options.test.map((x) => x.label),
           numClasses,
@@ -327,47 +343,24 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
       training: {
         seed,
         epochs: config.epochs,
-        bestEpoch: best!.epoch,
+        bestEpoch: best.epoch,
         trainCount: train.length,
         validationCount: validation.length,
         seconds: round((performance.now() - started) / 1000, 3),
-        history: history.map((h) => ({ ...h, trainLoss: round(h.trainLoss), trainAccuracy: round(h.trainAccuracy), validationLoss: round(h.validationLoss), validationAccuracy: round(h.validationAccuracy), learningRate: round(h.learningRate, 8), seconds: round(h.seconds, 3) })),
-        hyperparameters: {
-          architecture: `${config.architecture}-${config.widths.join('-')}x${config.blocks.join('-')}`,
-          epochs: config.epochs,
-          batchSize,
-          learningRate: config.learningRate,
-          schedule: `one-cycle (warm-up ${config.warmupFraction}, cosine)`,
-          optimizer: 'sgd-nesterov',
-          momentum: config.momentum,
-          weightDecay: config.weightDecay,
-          labelSmoothing: config.labelSmoothing,
-          validationFraction: config.validationFraction,
-          augmentation: `reflect-pad ${config.augmentPadding} random crop${config.augmentFlip ? ', horizontal flip' : ''}`,
-          imageSize: config.imageSize,
-          ...(config.maxImagesPerClass > 0 ? { maxImagesPerClass: config.maxImagesPerClass } : {}),
-          backend: tf.getBackend(),
-        },
+        history: roundHistory(history),
+        hyperparameters: describeHyperparameters(config, batchSize, chosen.flip),
       },
-      ...(testEval
-        ? { test: { count: testEval.count, accuracy: round(testEval.accuracy), confusionMatrix: testEval.confusionMatrix, precision: testEval.precision.map((v) => round(v)), recall: testEval.recall.map((v) => round(v)) } }
-        : {}),
-      threshold,
-      baseline,
+      ...(testEval ? { test: testFigures(testEval) } : {}),
+      threshold: recommendThreshold(confidences, correct, options.targetPrecision ?? DEFAULT_TARGET_PRECISION),
+      baseline: computeBaseline(validationImages, chosen.probabilities, numClasses),
     };
     succeeded = true;
-    return {
-      model,
-      manifest,
-      validation: validationEval,
-      ...(testEval ? { test: testEval } : {}),
-      flipAverage: { chosen: chooseFlip, accuracyWith: mirroredEval.accuracy, accuracyWithout: plainEval.accuracy },
-    };
+    return { model, manifest, validation: chosen.evaluation, ...(testEval ? { test: testEval } : {}), flipAverage: chosen.summary };
   } finally {
     if (best) tf.dispose(best.weights);
-    optimizer.dispose();
+    ctx.optimizer.dispose();
     // MomentumOptimizer.dispose() forgets the learning-rate scalar its SGD base class keeps.
-    (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+    (ctx.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
     if (!succeeded) model.dispose();
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client, startLocalS3, type LocalS3 } from '@scones/local-cloud';
-import { writeStagedChannel } from '../test/fixtures';
+import { writeStagedChannel } from '../../test/fixtures';
 import { hasChannel, readChannel } from './training-data';
 
 describe('readChannel', () => {

@@ -1,16 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseLst, PayloadValidationError, type LstRow } from '@scones/payload-schemas';
 import { TrainingDataError } from '../errors';
 import { decodeImage } from './image-decode';
+import { describeStoredFile, readStoredFile, type StorageLocation } from './storage';
 import type { LabeledImage } from './train';
 
 /**
  * Where staged channels live, in the layout `scones stage` writes (the SageMaker
  * image-classification "lst" layout): `data/<channel>.lst` and `data/<channel>/<file>.png`.
  */
-export type DataSource = { directory: string } | { s3: S3Client; bucket: string; prefix?: string };
+export type DataSource = StorageLocation;
 
 export type Channel = 'train' | 'test';
 
@@ -25,32 +23,11 @@ export interface ReadChannelOptions {
 
 const CONCURRENCY = 16;
 
-function prefixOf(source: Extract<DataSource, { s3: S3Client }>): string {
-  const p = source.prefix ?? '';
-  return p && !p.endsWith('/') ? `${p}/` : p;
-}
-
 /** Human-readable location of a file of the source (`/dir/data/train.lst`, `s3://bucket/data/train.lst`). */
-export function describeLocation(source: DataSource, relative: string): string {
-  return 'directory' in source ? join(source.directory, relative) : `s3://${source.bucket}/${prefixOf(source)}${relative}`;
-}
+export const describeLocation = describeStoredFile;
 
-function isMissing(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.code === 'ENOENT' || e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
-/** Reads one file of the source; `undefined` when it does not exist. */
-async function readSourceFile(source: DataSource, relative: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-  try {
-    if ('directory' in source) return await readFile(join(source.directory, relative), { signal });
-    const response = await source.s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: `${prefixOf(source)}${relative}` }), { abortSignal: signal });
-    return await response.Body!.transformToByteArray();
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    if (signal?.aborted) throw signal.reason ?? error;
-    throw new TrainingDataError(`cannot read ${describeLocation(source, relative)}: ${(error as Error).message}`);
-  }
+function readSourceFile(source: DataSource, relative: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  return readStoredFile(source, relative, (message) => new TrainingDataError(message), signal);
 }
 
 /** Line number (1-based) of each row parseLst returns: it skips blank lines. */

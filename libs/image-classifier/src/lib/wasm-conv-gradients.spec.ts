@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { onBackend, relativeError, values } from '../test/tf-helpers';
+import { onBackend, relativeError, values } from '../../test/tf-helpers';
 import { initBackend } from './backend';
 import { WASM_CONV_GRADIENT_KERNELS } from './wasm-conv-gradients';
 

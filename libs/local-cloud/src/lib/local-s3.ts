@@ -1,4 +1,3 @@
-/// <reference path="../types/s3rver.d.ts" />
 import { createServer } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';

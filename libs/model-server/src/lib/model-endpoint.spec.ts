@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deferred, FakePredictor, solidPng } from '../../test/fake-predictor';
 import { DirectoryCaptureSink } from './capture-sink';
-import { startModelEndpoint } from './model-endpoint';
+import { servingThreads, startModelEndpoint } from './model-endpoint';
 
 describe('startModelEndpoint', () => {
   let dir: string;
@@ -42,5 +42,13 @@ describe('startModelEndpoint', () => {
     await expect(endpoint.ready).rejects.toThrow('manifest.json: not found');
     expect((await fetch(`${endpoint.url}/ping`)).status).toBe(503);
     await expect(endpoint.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('servingThreads', () => {
+  it('turns wasm threads off for serving unless SCONES_TFJS_THREADS decides', () => {
+    expect(servingThreads({})).toBe(false);
+    expect(servingThreads({ SCONES_TFJS_THREADS: '1' })).toBeUndefined();
+    expect(servingThreads({ SCONES_TFJS_THREADS: '0' })).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { localLambdaContext } from '@scones/local-cloud';
 import { checkStateDataSize, TaskFailure } from './task-failure';
@@ -38,14 +39,33 @@ export function functionNameOf(functionName: string): string {
  * The cause Step Functions reports for an error a function threw: the Node.js runtime's error
  * response, `{"errorType", "errorMessage", "trace"}` as a JSON string.
  */
-export function lambdaErrorCause(thrown: unknown): { errorType: string; cause: string } {
+export function lambdaErrorCause(thrown: unknown, hostFiles: readonly string[] = []): { errorType: string; cause: string } {
   // The runtime reports a thrown non-Error by its type (e.g. `throw "x"` → errorType "string").
   const response =
     thrown instanceof Error
-      ? { errorType: thrown.name, errorMessage: thrown.message, trace: (thrown.stack ?? '').split('\n') }
+      ? { errorType: thrown.name, errorMessage: thrown.message, trace: functionFrames((thrown.stack ?? '').split('\n'), hostFiles) }
       : { errorType: typeof thrown, errorMessage: String(thrown), trace: [] as string[] };
   return { errorType: response.errorType, cause: JSON.stringify(response) };
 }
+
+/**
+ * The stack lines up to the first frame of the host (the runner and the engine that called the
+ * handler in this process), which a Lambda's trace would not have: V8's async stack traces follow
+ * the awaits back into them.
+ */
+function functionFrames(lines: string[], hostFiles: readonly string[]): string[] {
+  const end = lines.findIndex((line, i) => i > 0 && hostFiles.some((file) => line.includes(file)));
+  return end < 0 ? lines : lines.slice(0, end);
+}
+
+/** Files whose frames are the host's, not the function's: this module and aws-local-stepfunctions. */
+const HOST_FILES: readonly string[] = (() => {
+  try {
+    return [__filename, dirname(require.resolve('aws-local-stepfunctions'))];
+  } catch {
+    return [__filename];
+  }
+})();
 
 /**
  * The `lambda:invoke` integration against in-process handlers: the task's Parameters
@@ -95,7 +115,7 @@ export function createLambdaInvoker(options: LambdaInvokerOptions): (parameters:
       response = JSON.stringify(result ?? null);
     } catch (error) {
       if (error instanceof TaskFailure) throw error;
-      const { errorType, cause } = lambdaErrorCause(error);
+      const { errorType, cause } = lambdaErrorCause(error, HOST_FILES);
       throw new TaskFailure(errorType, cause);
     } finally {
       clearTimeout(timer);

@@ -13,8 +13,8 @@ interface PromiseWithResolvers<T> {
 type PromiseConstructorWithResolvers = PromiseConstructor & { withResolvers?: <T>() => PromiseWithResolvers<T> };
 
 /** Installs `Promise.withResolvers` if missing. Returns true if it installed it. */
-export function ensurePromiseWithResolvers(target: PromiseConstructorWithResolvers = Promise): boolean {
-  if (typeof target.withResolvers === 'function') return false;
+export function ensurePromiseWithResolvers(target: PromiseConstructor = Promise): boolean {
+  if (typeof (target as PromiseConstructorWithResolvers).withResolvers === 'function') return false;
   Object.defineProperty(target, 'withResolvers', {
     // Like the native one: a plain, writable, non-enumerable method that uses `this` as the constructor.
     value: function withResolvers<T>(this: PromiseConstructor): PromiseWithResolvers<T> {

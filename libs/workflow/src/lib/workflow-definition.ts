@@ -242,9 +242,11 @@ export function buildBatchWorkflowDefinition(options: BatchWorkflowOptions): Asl
         Type: 'Choice',
         Choices: [
           { Variable: '$.listing.IsTruncated', BooleanEquals: true, Next: S.TooManyImages },
-          { Variable: '$.listing.Contents', IsPresent: false, Next: S.NoImages },
+          // S3 leaves Contents out when nothing matched. (Written as IsPresent: true + Default, not
+          // IsPresent: false: aws-local-stepfunctions 3.0 never matches IsPresent: false.)
+          { Variable: '$.listing.Contents', IsPresent: true, Next: S.UseListedKeys },
         ],
-        Default: S.UseListedKeys,
+        Default: S.NoImages,
       },
       [S.TooManyImages]: {
         Type: 'Fail',

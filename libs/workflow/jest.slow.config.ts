@@ -2,7 +2,7 @@ import base from './jest.config';
 
 export default {
   ...base,
-  displayName: 'model-server (slow)',
+  displayName: 'workflow (slow)',
   testMatch: ['<rootDir>/**/*.slow.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
 };

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelManifest } from '@scones/payload-schemas';
-import { encodePng, type RgbImage } from '../lib/image-decode';
+import { encodePng, type RgbImage } from '../src/lib/image-decode';
 
 /**
  * A synthetic two-class image: class 0 has a bright horizontal bar on reddish noise, class 1 a
