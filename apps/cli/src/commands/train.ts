@@ -119,6 +119,11 @@ async function trainLocally(options: TrainOptions, { output, signal }: CommandCo
         config: { epochs },
         signal,
         onRead: (channel, read, total) => {
+          // Reading takes a second or two: a bar on a terminal, one line in logs.
+          if (!tty) {
+            if (read === total) output.info(`read data/${channel}: ${total} images`);
+            return;
+          }
           if (read === 1) {
             reading?.stop();
             reading = output.progress(`reading data/${channel}`, total, 'images');
