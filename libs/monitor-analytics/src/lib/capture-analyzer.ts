@@ -1,4 +1,4 @@
-import { channelMeans, decodeImage, sniffImageFormat } from '@scones/image-classifier';
+import { channelMeans, decodeImage, sniffImageFormat } from '@scones/image-classifier/decode';
 import { BoundedHeap } from './bounded-heap';
 import type { CapturedInference, MalformedLine } from './capture-record';
 import { describeDistribution, histogram, quantileSorted, sortedCopy, type Distribution, type HistogramBin } from './statistics';

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { encodeCifarRowPng, readCifarArchive, ROW_BYTES, writeCifarFixtureArchive, type CifarArchive } from '@scones/cifar-decoder';
-import { channelMeans, decodeImage, encodePng } from '@scones/image-classifier';
+import { channelMeans, decodeImage, encodePng } from '@scones/image-classifier/decode';
 import { analyzeCapture } from './analyze-capture';
 import type { MonitoringBaseline } from './baseline';
 import { directoryCaptureSource } from './capture-source';

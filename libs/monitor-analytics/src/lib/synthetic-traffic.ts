@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { channelMeans, encodePng, type RgbImage } from '@scones/image-classifier';
+import { channelMeans, encodePng, type RgbImage } from '@scones/image-classifier/decode';
 import { dataCaptureKey, type DataCaptureRecord, type ModelManifest } from '@scones/payload-schemas';
 
 /**

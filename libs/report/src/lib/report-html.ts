@@ -1,4 +1,4 @@
-import { decodeImage, sniffImageFormat } from '@scones/image-classifier';
+import { decodeImage, sniffImageFormat } from '@scones/image-classifier/decode';
 import type { DriftCheck, InputExample, MonitoringAnalysis, MonitoringBaseline } from '@scones/monitor-analytics';
 import { escapeHtml as e } from './escape-html';
 
