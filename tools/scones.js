@@ -26,4 +26,7 @@ if (fs.existsSync(entry)) {
   process.exit(1);
 }
 process.env.SCONES_ROOT ??= root;
+// Node 20 is supported (package.json engines); the SDK's notice that its 2027 releases need
+// Node 22 would otherwise be printed by every subcommand. Set it to "false" to see it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require(script);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { PayloadValidationError } from '@scones/payload-schemas';
 import { ExitCode, InterruptedError, UsageError } from './errors';
 import { Output } from './output';
@@ -27,6 +28,8 @@ export async function runCommand(
 ): Promise<number> {
   const output = new Output(Boolean(options.json));
   const controller = new AbortController();
+  // Every in-flight request, upload and training step listens to it: many listeners are expected.
+  setMaxListeners(1000, controller.signal);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals += 1;
@@ -46,7 +49,8 @@ export async function runCommand(
     const code = controller.signal.aborted ? ExitCode.Interrupted : exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);
     const kind = error instanceof Error && !(error instanceof PayloadValidationError) && error.name !== 'Error' && !(error instanceof UsageError) ? `${error.name}: ` : '';
-    output.info(`scones ${name}: error: ${kind}${message}`);
+    if (code === ExitCode.Interrupted) output.info(`scones ${name}: interrupted; what it started has been stopped`);
+    else output.info(`scones ${name}: error: ${kind}${message}`);
     if (process.env.SCONES_DEBUG && error instanceof Error && error.stack) output.info(error.stack);
     if (options.json) output.result({ ok: false, command: name, error: { name: (error as Error)?.name ?? 'Error', message } });
     return code;

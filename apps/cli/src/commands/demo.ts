@@ -1,7 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
 import { EndpointRegistry, createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
-import { InterruptedError } from '../cli/errors';
+import { renderDemoSummary, summarizeDemo, type EndpointCounters } from '../cli/demo-summary';
+import { ExitCode, InterruptedError } from '../cli/errors';
 import { decimal, duration, jsonOption, s3DirOption } from '../cli/options';
 import type { Output } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
@@ -19,154 +22,228 @@ interface DemoOptions {
   json?: boolean;
 }
 
-/** A failed stage of the demo: names the step, keeps the child's exit code meaning. */
+type Json = Record<string, unknown>;
+
+const BUCKET = 'scones';
+const IMAGE_KEY = /\.(png|jpe?g)$/i;
+
+/** A failed stage of the demo: names the step and the cause. */
 class DemoStepError extends Error {
   override readonly name = 'DemoStepError';
 }
 
-type Json = Record<string, unknown>;
+/** The subcommand running now, stopped if the demo itself is forced to exit (second Ctrl-C). */
+let currentChild: ChildProcess | undefined;
+process.on('exit', () => currentChild?.kill('SIGTERM'));
 
 /**
  * Runs one `scones` subcommand as a child process with --json: the demo is exactly the
  * composition of the commands a user runs by hand, with the same code paths. The child's
- * progress (stderr) streams through; its JSON summary (stdout) is returned.
+ * progress (stderr) streams through; its JSON result (stdout) is returned. The child has its own
+ * process group, so a terminal's Ctrl-C reaches it once, forwarded from here, and it can clean up.
  */
-function step(output: Output, signal: AbortSignal, title: string, args: string[]): Promise<Json> {
-  output.info(`\n▶ ${title}: scones ${args.join(' ')}`);
+function step(output: Output, signal: AbortSignal, title: string, args: string[], { acceptFailedResult = false } = {}): Promise<Json> {
+  signal.throwIfAborted();
+  output.info(`\n▶ ${title}\n  scones ${args.join(' ')}`);
   const launcher = require.resolve(`${process.env.SCONES_ROOT ?? process.cwd()}/tools/scones.js`);
   return new Promise((resolve, reject) => {
-    // Own process group is not used: Ctrl-C in a terminal reaches the child directly, and an
-    // abort (SIGTERM to the demo) is forwarded below.
-    const child = spawn(process.execPath, [launcher, ...args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    const child = spawn(process.execPath, [launcher, ...args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env, detached: true });
+    currentChild = child;
     let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     const onAbort = () => child.kill('SIGINT');
     signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (error) => reject(new DemoStepError(`${title}: cannot start: ${error.message}`)));
-    child.on('close', (code, sig) => {
+    child.on('close', (code, killedBy) => {
+      currentChild = undefined;
       signal.removeEventListener('abort', onAbort);
-      if (signal.aborted || code === 130) return reject(new InterruptedError());
-      let summary: Json | undefined;
+      if (signal.aborted || code === ExitCode.Interrupted) return reject(new InterruptedError());
+      let result: Json | undefined;
       try {
-        summary = JSON.parse(stdout) as Json;
+        result = JSON.parse(stdout) as Json;
       } catch {
-        summary = undefined;
+        result = undefined;
       }
-      if (code !== 0) {
-        const cause = (summary?.error as { message?: string } | undefined)?.message ?? `exit code ${code ?? sig}`;
+      // `run` and `load` exit 1 when an image failed, with a complete result: the demo reports it.
+      const completeResult = result !== undefined && result.error === undefined;
+      if (code !== 0 && !(acceptFailedResult && code === ExitCode.Failure && completeResult)) {
+        const cause = (result?.error as { message?: string } | undefined)?.message ?? `exit code ${code ?? killedBy}`;
         return reject(new DemoStepError(`step "${title}" failed: ${cause}`));
       }
-      if (!summary) return reject(new DemoStepError(`step "${title}" printed no JSON summary`));
-      resolve(summary);
+      if (!result) return reject(new DemoStepError(`step "${title}" printed no JSON result`));
+      resolve(result);
     });
   });
 }
 
-/** What a previous run left in the embedded S3: staged channels and trained models. */
-async function existingState(s3Dir: string): Promise<{ staged: boolean; models: string[] }> {
-  const s3 = await startLocalS3({ directory: s3Dir });
+interface BucketState {
+  staged: boolean;
+  testImages: number;
+  /** The newest model trained with the wanted preset, if any. */
+  model?: { jobName: string; manifest: Json };
+}
+
+/** What earlier runs left in the embedded S3: staged channels and trained models. */
+async function inspectBucket(s3Dir: string, preset: string, signal: AbortSignal): Promise<BucketState> {
+  const s3 = await startLocalS3({ directory: s3Dir, buckets: [BUCKET] });
+  const client = createS3Client(s3.target);
   try {
-    const client = createS3Client(s3.target);
-    const keys = await listObjects(client, 'scones', 'data/');
-    // Default job names end in a UTC timestamp, so name order is age order.
-    const models = [...(await listObjects(client, 'scones', 'models/')).keys()]
-      .filter((key) => key.endsWith('/manifest.json'))
-      .map((key) => key.split('/')[1])
-      .sort();
-    client.destroy();
-    return { staged: keys.has('data/train.lst') && keys.has('data/test.lst'), models };
+    const data = [...(await listObjects(client, BUCKET, 'data/', { signal })).keys()];
+    const manifests = [...(await listObjects(client, BUCKET, 'models/', { signal })).keys()]
+      .filter((key) => /^models\/[^/]+\/manifest\.json$/.test(key))
+      .sort()
+      .reverse(); // default job names end in a UTC timestamp: newest first
+    let model: BucketState['model'];
+    for (const key of manifests) {
+      const manifest = await readJson(client, key, signal);
+      const hyperparameters = (manifest?.training as Json | undefined)?.hyperparameters as Json | undefined;
+      if (manifest && hyperparameters?.preset === preset) {
+        model = { jobName: key.split('/')[1], manifest };
+        break;
+      }
+    }
+    return {
+      staged: data.includes('data/train.lst') && data.includes('data/test.lst'),
+      testImages: data.filter((key) => key.startsWith('data/test/') && IMAGE_KEY.test(key)).length,
+      model,
+    };
   } finally {
+    client.destroy();
     await s3.stop();
   }
 }
 
-const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)} %` : 'n/a');
-const num = (x: unknown, digits = 1) => (typeof x === 'number' ? x.toFixed(digits) : 'n/a');
+async function readJson(client: S3Client, key: string, signal: AbortSignal): Promise<Json | undefined> {
+  try {
+    const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }), { abortSignal: signal });
+    return JSON.parse((await response.Body?.transformToString()) ?? '') as Json;
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return undefined; // unreadable manifest: not a model to reuse
+  }
+}
 
-async function demo(options: DemoOptions, { output, signal }: CommandContext): Promise<void> {
+/** The endpoint's final counters: the `model server stopped` record of its JSON log. */
+async function endpointCounters(logFile: unknown, since: number): Promise<EndpointCounters | null> {
+  if (typeof logFile !== 'string') return null;
+  let text: string;
+  try {
+    text = await readFile(logFile, 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.trim().split('\n').reverse()) {
+    try {
+      const record = JSON.parse(line) as Json;
+      if (record.message === 'model server stopped' && Date.parse(String(record.time)) >= since) return record as unknown as EndpointCounters;
+    } catch {
+      // not a JSON record (the deploy command's own lines)
+    }
+  }
+  return null;
+}
+
+async function demo(options: DemoOptions, { output, signal }: CommandContext): Promise<boolean> {
   const started = Date.now();
+  const preset = options.quick ? 'quick' : 'full';
   const common = ['--s3-dir', options.s3Dir];
   const source = options.source ?? (process.env.SCONES_CIFAR_SOURCE || undefined);
-  output.info(`scones demo: the Scones Unlimited workflow on the embedded stack (S3 data in ${options.s3Dir})`);
+  output.info(`scones demo: the Scones Unlimited workflow on the embedded stack (S3 data in ${options.s3Dir}, ${preset} training)`);
 
-  const state = await existingState(options.s3Dir);
-  let stage: Json | null = null;
+  let state = await inspectBucket(options.s3Dir, preset, signal);
   if (!state.staged || options.restage) {
-    stage = await step(output, signal, '1/6 stage CIFAR-100 bicycles and motorcycles', ['stage', ...common, ...(source ? ['--source', source] : [])]);
-  } else output.info('\n▶ 1/6 stage: data/train and data/test are already staged (--restage to redo)');
+    await step(output, signal, '1/6 stage CIFAR-100 bicycles and motorcycles into the embedded S3', ['stage', ...common, ...(source ? ['--source', source] : [])]);
+    state = { ...(await inspectBucket(options.s3Dir, preset, signal)), model: options.retrain ? undefined : state.model };
+  } else output.info(`\n▶ 1/6 stage: data/train and data/test are already in the embedded S3 (${state.testImages} test images; --restage to stage again)`);
 
-  let train: Json | null = null;
-  let job = state.models.at(-1);
-  if (!job || options.retrain || stage) {
-    train = await step(output, signal, `2/6 train the classifier${options.quick ? ' (quick)' : ''}`, ['train', ...common, ...(options.quick ? ['--quick'] : [])]);
-    job = String(train.jobName);
-  } else output.info(`\n▶ 2/6 train: reusing the trained model models/${job}/ (--retrain to train again)`);
+  let trained = false;
+  if (!state.model || options.retrain) {
+    const train = await step(output, signal, `2/6 train the classifier (${preset}${options.quick ? '; a smoke run, not the benchmark model' : ''})`, ['train', ...common, ...(options.quick ? ['--quick'] : [])]);
+    const jobName = String(train.jobName);
+    const fresh = await inspectBucket(options.s3Dir, preset, signal);
+    if (fresh.model?.jobName !== jobName) throw new DemoStepError(`step "2/6 train" reported job ${jobName}, but models/${jobName}/manifest.json is not in the bucket`);
+    state = fresh;
+    trained = true;
+  } else output.info(`\n▶ 2/6 train: reusing models/${state.model.jobName}/ (${preset}; --retrain to train again)`);
+  const model = state.model as NonNullable<BucketState['model']>;
 
   const registry = new EndpointRegistry();
   await registry.stop(options.endpoint); // a leftover from an interrupted run
   let deploy: Json | undefined;
+  const stopEndpoint = () => {
+    if (typeof deploy?.pid === 'number') {
+      try {
+        process.kill(deploy.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on('exit', stopEndpoint);
   try {
-    deploy = await step(output, signal, '3/6 deploy the model to a local endpoint with data capture', [
-      'deploy', ...common, '--name', options.endpoint, '--job', job, '--detach',
-    ]);
-    const batch = await step(output, signal, '4/6 run the state machine over every test image (batch definition)', [
-      'run', ...common, '--endpoint', options.endpoint, '--all', 'data/test/',
-    ]);
-    const stream = await step(output, signal, '5/6 a stream of single executions', [
-      'load', ...common, '--endpoint', options.endpoint, '--rate', String(options.rate), '--duration', `${options.streamDuration}ms`,
-    ]);
+    deploy = await step(output, signal, '3/6 deploy the model to a local endpoint with data capture', ['deploy', ...common, '--name', options.endpoint, '--job', model.jobName, '--detach']);
+    output.info(`  endpoint ${options.endpoint} at ${String(deploy.url)} (pid ${String(deploy.pid)}), capture to ${String(deploy.captureDestination)}`);
+    const endpointArgs = [...common, '--endpoint', options.endpoint];
+    const batch = await step(output, signal, `4/6 run the batch state machine (Map) over all ${state.testImages} test images`, ['run', ...endpointArgs, '--all', 'data/test/'], {
+      acceptFailedResult: true,
+    });
+    const stream = await step(
+      output,
+      signal,
+      `5/6 a stream of single executions: ${options.rate}/s for ${(options.streamDuration / 1000).toFixed(0)} s`,
+      ['load', ...endpointArgs, '--rate', String(options.rate), '--duration', `${options.streamDuration}ms`],
+      { acceptFailedResult: true },
+    );
     // Stopping the endpoint flushes its data capture before the report reads it.
+    output.info('\n  stopping the endpoint (writes the last capture files)');
     await registry.stop(options.endpoint);
-    const report = await step(output, signal, '6/6 monitoring report with drift checks', [
-      'report', ...common, '--endpoint', options.endpoint, '--job', job, '--since', '24h', '--out', options.out,
+    const counters = await endpointCounters(deploy.log, started);
+    const report = await step(output, signal, '6/6 monitoring report: this run\'s captured traffic against the model\'s baseline', [
+      'report', ...common, '--endpoint', options.endpoint, '--job', model.jobName, '--since', new Date(started).toISOString(), '--out', options.out,
     ]);
-    const seconds = (Date.now() - started) / 1000;
-    const summary = { ok: true, command: 'demo', seconds, jobName: job, stage, train, deploy, batch, stream, report };
-    output.result(summary, () => humanSummary(summary));
+    const summary = summarizeDemo({
+      seconds: (Date.now() - started) / 1000,
+      jobName: model.jobName,
+      trained,
+      manifest: model.manifest,
+      expectedImages: state.testImages,
+      batch,
+      stream,
+      report,
+      endpoint: counters,
+    });
+    output.result({ ok: summary.ok, command: 'demo', summary, steps: { deploy, batch: { summary: batch.summary }, stream: stream.report, report: report.summary } }, () => renderDemoSummary(summary));
+    return summary.ok;
   } finally {
+    process.off('exit', stopEndpoint);
     await registry.stop(options.endpoint);
   }
 }
 
-function humanSummary(s: { seconds: number; jobName: string; train: Json | null; batch: Json; stream: Json; report: Json }): string {
-  const b = s.batch as Json & { summary?: Json };
-  const batch = (b.summary ?? b) as Json;
-  const stream = ((s.stream.summary ?? s.stream) as Json) ?? {};
-  const latency = (stream.latencyMs ?? batch.latencyMs ?? {}) as Json;
-  const failures = (batch.failuresByError ?? {}) as Record<string, number>;
-  const report = s.report as Json & { drift?: Json; summary?: Json };
-  const test = (s.train?.test ?? null) as Json | null;
-  return [
-    '',
-    `Scones Unlimited demo finished in ${s.seconds.toFixed(1)} s (model ${s.jobName})`,
-    test ? `  model test accuracy          ${num(test.accuracy, 3)} on ${String(test.count)} images` : '  model                        reused (test figures in its manifest)',
-    `  executions (batch)           ${String(batch.total ?? 'n/a')}: ${String(batch.succeeded ?? 'n/a')} passed, ${String(batch.failed ?? 'n/a')} failed`,
-    `  pass rate at the threshold   ${pct(batch.passRate)}`,
-    `  accuracy of passed images    ${pct(batch.passedAccuracy)}`,
-    `  failures by error            ${Object.entries(failures).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
-    `  stream of single executions  ${String(stream.total ?? stream.completed ?? 'n/a')} in ${num(stream.seconds)} s`,
-    `  latency p50 / p99            ${num(latency.p50)} ms / ${num(latency.p99)} ms`,
-    `  drift                        ${String((report.drift as Json | undefined)?.status ?? report.driftStatus ?? 'n/a')}`,
-    `  report                       ${String(report.reportPath ?? report.path ?? report.html ?? 'n/a')}`,
-  ].join('\n');
-}
-
 /** `scones demo`: the whole workflow end to end (what `npm start` runs). */
 export function demoCommand(): Command {
-  return new Command('demo')
-    .description('run the whole workflow locally: stage, train, deploy, run the state machine, report')
-    .addOption(new Option('--source <path>', 'cifar-100-python.tar.gz to stage from (default: download once, md5-checked)').env('SCONES_CIFAR_SOURCE'))
-    .addOption(new Option('--quick', 'a fast smoke run: tiny training configuration, short stream'))
+  const command = new Command('demo')
+    .description('run the whole workflow locally: stage, train, deploy with data capture, run the state machine (batch and a stream), monitoring report')
+    .addOption(new Option('--source <path>', 'cifar-100-python.tar.gz to stage from (default: download once, md5-checked, cached)').env('SCONES_CIFAR_SOURCE'))
+    .addOption(new Option('--quick', 'a fast smoke run: the quick training preset (about 20 s) and a 3 s stream'))
     .addOption(new Option('--restage', 'stage the data again even if it is already in the embedded S3'))
-    .addOption(new Option('--retrain', 'train again even if a trained model exists'))
+    .addOption(new Option('--retrain', 'train again even if a model of this preset exists'))
     .addOption(new Option('--endpoint <name>', 'name of the local endpoint').default('scones-demo'))
     .addOption(new Option('--rate <per-second>', 'executions per second of the stream').argParser(decimal(0.1, 1000)).default(20))
-    .addOption(new Option('--stream-duration <duration>', 'how long the stream of single executions runs').argParser(duration).default(10_000))
+    .addOption(new Option('--stream-duration <duration>', 'how long the stream of single executions runs, e.g. 10s').argParser(duration).default(10_000, '10s'))
     .addOption(new Option('--out <dir>', 'where the monitoring report goes').default('.scones/reports'))
     .addOption(s3DirOption())
-    .addOption(jsonOption())
-    .action(async (options: DemoOptions, command: Command) => {
-      if (options.quick && command.getOptionValueSource('streamDuration') === 'default') options.streamDuration = 3_000;
-      process.exitCode = await runCommand('demo', options, (ctx) => demo(options, ctx));
+    .addOption(jsonOption());
+  command.addHelpText(
+    'after',
+    '\nA second run reuses the staged data and the newest model of the same preset.\nExit status: 0 when every test image is accounted for and no execution failed otherwise than by the threshold;\n1 when a step failed or an execution failed; 2 on a bad command line; 130 when interrupted (everything started is stopped).',
+  );
+  return command.action(async (options: DemoOptions) => {
+    if (options.quick && command.getOptionValueSource('streamDuration') === 'default') options.streamDuration = 3_000;
+    let ok = true;
+    const code = await runCommand('demo', options, async (ctx) => {
+      ok = await demo(options, ctx);
     });
+    process.exitCode = code === 0 && !ok ? ExitCode.Failure : code;
+  });
 }

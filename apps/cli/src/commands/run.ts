@@ -53,7 +53,7 @@ export function runWorkflowCommand(): Command {
     .addOption(new Option('--concurrency <n>', 'executions in flight').argParser(integer(1, 256)).default(4))
     .addOption(new Option('--max-concurrency <n>', "local, with --all: the Map state's MaxConcurrency (0: no limit; default 10)").argParser(integer(0, 10_000)))
     .addOption(new Option('--history', 'local: print the states each execution entered and exited, with times'))
-    .addOption(new Option('--verbose', 'with --all: print every image, not only the failed ones'));
+    .addOption(new Option('--verbose', 'with --all: print every image, not only those that failed otherwise than by the threshold'));
   addWorkflowTargetOptions(command, { batch: true }).addOption(jsonOption());
   command.addHelpText(
     'after',
@@ -95,9 +95,22 @@ export async function runWorkflow(keys: string[], options: RunOptions, command: 
     let batch: ExecutionOutcome | undefined;
     if (options.all !== undefined) {
       output.info(`scones run: classifying every object under s3://${session.bucket}/${options.all} with the batch state machine`);
-      batch = await session.batch(options.maxConcurrency).execute({ s3_bucket: session.bucket, s3_prefix: options.all }, { signal });
+      // Locally the Map's iterations are seen as they finish: a live bar over the images listed.
+      const bar = session.target === 'local' ? output.progress('classifying', (await listImageKeys(session, options.all, signal)).length, 'images') : undefined;
+      let finished = 0;
+      batch = await session.batch(options.maxConcurrency).execute(
+        { s3_bucket: session.bucket, s3_prefix: options.all },
+        {
+          signal,
+          onEvent: (event) => {
+            if (event.type === 'MapIterationSucceeded' || event.type === 'MapIterationFailed') bar?.update(++finished);
+          },
+        },
+      );
+      bar?.stop();
       images = imageOutcomesOfBatch(batch);
-      for (const image of images) if (options.verbose || image.status === 'FAILED') output.info(show(image));
+      // Images below the threshold are the filter doing its job: listed with --verbose only.
+      for (const image of images) if (options.verbose || (image.status === 'FAILED' && image.error !== WorkflowErrorName.ThresholdConfidenceNotMet)) output.info(show(image));
     } else {
       const chosen = keys.length > 0 ? keys : randomKeys(await listImageKeys(session, options.prefix, signal), options.random ?? 0);
       executions = await runExecutions(

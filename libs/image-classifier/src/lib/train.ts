@@ -180,10 +180,21 @@ function chooseTestTimeFlip(model: tf.LayersModel, images: RgbImage[], labels: n
   };
 }
 
+/**
+ * The `training.hyperparameters.preset` of a run: the preset's name, or `<name>+custom` when
+ * options changed it, so a tool can tell whether a model was trained the way it would train one.
+ */
+export function trainingPresetName(options: Pick<TrainOptions, 'preset' | 'config'>): string {
+  const name = options.preset ?? 'full';
+  const changed = Object.entries(options.config ?? {}).some(([key, value]) => JSON.stringify(TRAINING_PRESETS[name][key as keyof TrainingConfig]) !== JSON.stringify(value));
+  return changed ? `${name}+custom` : name;
+}
+
 /** The hyperparameters recorded in the manifest (strings and numbers a reader can compare). */
-function describeHyperparameters(config: TrainingConfig, batchSize: number, flip: boolean): ModelManifest['training']['hyperparameters'] {
+function describeHyperparameters(config: TrainingConfig, batchSize: number, flip: boolean, preset: string): ModelManifest['training']['hyperparameters'] {
   const augmentation = [`reflect-pad ${config.augmentPadding} random crop`, config.augmentFlip ? 'horizontal flip' : '', config.augmentCutout ? `cutout ${config.augmentCutout}` : ''];
   return {
+    preset,
     architecture: `${config.architecture}-${config.widths.join('-')}x${config.blocks.join('-')}`,
     epochs: config.epochs,
     batchSize,
@@ -348,7 +359,7 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
         validationCount: validation.length,
         seconds: round((performance.now() - started) / 1000, 3),
         history: roundHistory(history),
-        hyperparameters: describeHyperparameters(config, batchSize, chosen.flip),
+        hyperparameters: describeHyperparameters(config, batchSize, chosen.flip, trainingPresetName(options)),
       },
       ...(testEval ? { test: testFigures(testEval) } : {}),
       threshold: recommendThreshold(confidences, correct, options.targetPrecision ?? DEFAULT_TARGET_PRECISION),

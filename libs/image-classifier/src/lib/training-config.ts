@@ -37,6 +37,8 @@ export interface TrainingConfig {
  * learning rate 0.05 0.892 vs 0.1 0.880; 40 epochs 0.902 vs 30 0.892; cutout 8 px mixed
  * (+1.8 and −1.0 points in two comparisons); mixup α=0.4 (0.84) and width 24 (0.876) worse.
  * Averaging with the mirror image is decided per run, on validation.
+ * `quick` is a narrow ResNet-9 for 8 epochs on every training image: about 20 s on 2 cores and
+ * 0.86 validation accuracy (2026-11-23), so a smoke run still serves a model worth looking at.
  */
 export const TRAINING_PRESETS: Readonly<Record<'full' | 'quick', Readonly<TrainingConfig>>> = {
   full: {
@@ -58,8 +60,8 @@ export const TRAINING_PRESETS: Readonly<Record<'full' | 'quick', Readonly<Traini
     maxImagesPerClass: 0,
   },
   quick: {
-    epochs: 2,
-    batchSize: 16,
+    epochs: 8,
+    batchSize: 32,
     learningRate: 0.05,
     warmupFraction: 0.2,
     momentum: 0.9,
@@ -73,7 +75,7 @@ export const TRAINING_PRESETS: Readonly<Record<'full' | 'quick', Readonly<Traini
     augmentPadding: 4,
     augmentFlip: true,
     augmentCutout: 0,
-    maxImagesPerClass: 64,
+    maxImagesPerClass: 0,
   },
 };
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import S3rver from 's3rver';
 import { LocalS3StartError } from '../errors';
+import { makeS3rverConformant } from './s3rver-conformance';
 import { DEFAULT_LOCAL_BUCKET, LOCAL_REGION, type Target } from './target';
 
 export interface LocalS3Options {
@@ -48,6 +49,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     vhostBuckets: false,
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
+  makeS3rverConformant(server);
   // s3rver's own run() never settles when listen fails (EADDRINUSE is an event, not a callback
   // error), so its Koa handler is served from our own http.Server.
   await server.configureBuckets();

@@ -44,6 +44,8 @@ export interface ExecuteOptions {
   name?: string;
   /** Stops waiting (local: aborts the execution). */
   signal?: AbortSignal;
+  /** Local: called with each history event as it happens (live progress of a Map, say). */
+  onEvent?: (event: HistoryEvent) => void;
 }
 
 /** Something that runs executions of a state machine: the local runner or AWS Step Functions. */

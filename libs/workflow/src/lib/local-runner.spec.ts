@@ -212,6 +212,19 @@ describe('LocalWorkflowRunner with the batch definition', () => {
     expect(outcome.notifications).toEqual([]);
   });
 
+  it('reports events live through onEvent, even without keeping the history', async () => {
+    const { handlers } = fakeLambdas();
+    const runner = new LocalWorkflowRunner(buildBatchWorkflowDefinition(OPTIONS), { handlers, history: false });
+    const finished: number[] = [];
+    const outcome = await runner.execute(
+      { s3_bucket: 'scones', s3_keys: ['data/test/confident.png', 'data/test/unsure.png', 'data/test/gone.png'] },
+      { onEvent: (event) => (event.type === 'MapIterationSucceeded' || event.type === 'MapIterationFailed' ? finished.push(event.index!) : undefined) },
+    );
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.history).toBeUndefined();
+    expect(finished.sort()).toEqual([0, 1, 2]);
+  });
+
   it('retries a transient failure of one image inside the Map', async () => {
     const { handlers, calls } = fakeLambdas({ name: 'ThrottlingException', times: 1 });
     const runner = new LocalWorkflowRunner(buildBatchWorkflowDefinition(OPTIONS), { handlers, retryIntervalScale: 0.001 });

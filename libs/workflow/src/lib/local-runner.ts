@@ -173,7 +173,14 @@ export class LocalWorkflowRunner implements WorkflowExecutor {
     const onAbort = () => run.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const history: HistoryEvent[] = [];
-    const recording = this.options.history === false ? Promise.resolve() : this.record(run.eventLogs as AsyncGenerator<EngineEvent>, history);
+    const keepHistory = this.options.history !== false;
+    const recording =
+      keepHistory || options.onEvent
+        ? this.record(run.eventLogs as AsyncGenerator<EngineEvent>, (event) => {
+            if (keepHistory) history.push(event);
+            options.onEvent?.(event);
+          })
+        : Promise.resolve();
 
     const outcome = (fields: Pick<ExecutionOutcome, 'status' | 'output' | 'error' | 'cause'>): ExecutionOutcome => ({
       executionArn,
@@ -204,7 +211,7 @@ export class LocalWorkflowRunner implements WorkflowExecutor {
     return result;
   }
 
-  private async record(events: AsyncGenerator<EngineEvent>, history: HistoryEvent[]): Promise<void> {
-    for await (const event of events) history.push(toHistoryEvent(event));
+  private async record(events: AsyncGenerator<EngineEvent>, onEvent: (event: HistoryEvent) => void): Promise<void> {
+    for await (const event of events) onEvent(toHistoryEvent(event));
   }
 }
