@@ -1,15 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
-import { EndpointRegistry, createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
-import { renderDemoSummary, summarizeDemo, type EndpointCounters } from '../cli/demo-summary';
-import { ExitCode, InterruptedError } from '../cli/errors';
 import { decimal, duration, jsonOption, s3DirOption } from '../cli/options';
-import type { Output } from '../cli/output';
-import { runCommand, type CommandContext } from '../cli/run-command';
 
-interface DemoOptions {
+export interface DemoOptions {
   source?: string;
   quick?: boolean;
   restage?: boolean;
@@ -20,204 +12,6 @@ interface DemoOptions {
   streamDuration: number;
   out: string;
   json?: boolean;
-}
-
-type Json = Record<string, unknown>;
-
-const BUCKET = 'scones';
-const IMAGE_KEY = /\.(png|jpe?g)$/i;
-
-/** A failed stage of the demo: names the step and the cause. */
-class DemoStepError extends Error {
-  override readonly name = 'DemoStepError';
-}
-
-/** The subcommand running now, stopped if the demo itself is forced to exit (second Ctrl-C). */
-let currentChild: ChildProcess | undefined;
-process.on('exit', () => currentChild?.kill('SIGTERM'));
-
-/**
- * Runs one `scones` subcommand as a child process with --json: the demo is exactly the
- * composition of the commands a user runs by hand, with the same code paths. The child's
- * progress (stderr) streams through; its JSON result (stdout) is returned. The child has its own
- * process group, so a terminal's Ctrl-C reaches it once, forwarded from here, and it can clean up.
- */
-function step(output: Output, signal: AbortSignal, title: string, args: string[], { acceptFailedResult = false } = {}): Promise<Json> {
-  signal.throwIfAborted();
-  output.info(`\n▶ ${title}\n  scones ${args.join(' ')}`);
-  const launcher = require.resolve(`${process.env.SCONES_ROOT ?? process.cwd()}/tools/scones.js`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher, ...args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env, detached: true });
-    currentChild = child;
-    let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const onAbort = () => child.kill('SIGINT');
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (error) => reject(new DemoStepError(`${title}: cannot start: ${error.message}`)));
-    child.on('close', (code, killedBy) => {
-      currentChild = undefined;
-      signal.removeEventListener('abort', onAbort);
-      if (signal.aborted || code === ExitCode.Interrupted) return reject(new InterruptedError());
-      let result: Json | undefined;
-      try {
-        result = JSON.parse(stdout) as Json;
-      } catch {
-        result = undefined;
-      }
-      // `run` and `load` exit 1 when an image failed, with a complete result: the demo reports it.
-      const completeResult = result !== undefined && result.error === undefined;
-      if (code !== 0 && !(acceptFailedResult && code === ExitCode.Failure && completeResult)) {
-        const cause = (result?.error as { message?: string } | undefined)?.message ?? `exit code ${code ?? killedBy}`;
-        return reject(new DemoStepError(`step "${title}" failed: ${cause}`));
-      }
-      if (!result) return reject(new DemoStepError(`step "${title}" printed no JSON result`));
-      resolve(result);
-    });
-  });
-}
-
-interface BucketState {
-  staged: boolean;
-  testImages: number;
-  /** The newest model trained with the wanted preset, if any. */
-  model?: { jobName: string; manifest: Json };
-}
-
-/** What earlier runs left in the embedded S3: staged channels and trained models. */
-async function inspectBucket(s3Dir: string, preset: string, signal: AbortSignal): Promise<BucketState> {
-  const s3 = await startLocalS3({ directory: s3Dir, buckets: [BUCKET] });
-  const client = createS3Client(s3.target);
-  try {
-    const data = [...(await listObjects(client, BUCKET, 'data/', { signal })).keys()];
-    const manifests = [...(await listObjects(client, BUCKET, 'models/', { signal })).keys()]
-      .filter((key) => /^models\/[^/]+\/manifest\.json$/.test(key))
-      .sort()
-      .reverse(); // default job names end in a UTC timestamp: newest first
-    let model: BucketState['model'];
-    for (const key of manifests) {
-      const manifest = await readJson(client, key, signal);
-      const hyperparameters = (manifest?.training as Json | undefined)?.hyperparameters as Json | undefined;
-      if (manifest && hyperparameters?.preset === preset) {
-        model = { jobName: key.split('/')[1], manifest };
-        break;
-      }
-    }
-    return {
-      staged: data.includes('data/train.lst') && data.includes('data/test.lst'),
-      testImages: data.filter((key) => key.startsWith('data/test/') && IMAGE_KEY.test(key)).length,
-      model,
-    };
-  } finally {
-    client.destroy();
-    await s3.stop();
-  }
-}
-
-async function readJson(client: S3Client, key: string, signal: AbortSignal): Promise<Json | undefined> {
-  try {
-    const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }), { abortSignal: signal });
-    return JSON.parse((await response.Body?.transformToString()) ?? '') as Json;
-  } catch (error) {
-    if (signal.aborted) throw error;
-    return undefined; // unreadable manifest: not a model to reuse
-  }
-}
-
-/** The endpoint's final counters: the `model server stopped` record of its JSON log. */
-async function endpointCounters(logFile: unknown, since: number): Promise<EndpointCounters | null> {
-  if (typeof logFile !== 'string') return null;
-  let text: string;
-  try {
-    text = await readFile(logFile, 'utf8');
-  } catch {
-    return null;
-  }
-  for (const line of text.trim().split('\n').reverse()) {
-    try {
-      const record = JSON.parse(line) as Json;
-      if (record.message === 'model server stopped' && Date.parse(String(record.time)) >= since) return record as unknown as EndpointCounters;
-    } catch {
-      // not a JSON record (the deploy command's own lines)
-    }
-  }
-  return null;
-}
-
-async function demo(options: DemoOptions, { output, signal }: CommandContext): Promise<boolean> {
-  const started = Date.now();
-  const preset = options.quick ? 'quick' : 'full';
-  const common = ['--s3-dir', options.s3Dir];
-  const source = options.source ?? (process.env.SCONES_CIFAR_SOURCE || undefined);
-  output.info(`scones demo: the Scones Unlimited workflow on the embedded stack (S3 data in ${options.s3Dir}, ${preset} training)`);
-
-  let state = await inspectBucket(options.s3Dir, preset, signal);
-  if (!state.staged || options.restage) {
-    await step(output, signal, '1/6 stage CIFAR-100 bicycles and motorcycles into the embedded S3', ['stage', ...common, ...(source ? ['--source', source] : [])]);
-    state = { ...(await inspectBucket(options.s3Dir, preset, signal)), model: options.retrain ? undefined : state.model };
-  } else output.info(`\n▶ 1/6 stage: data/train and data/test are already in the embedded S3 (${state.testImages} test images; --restage to stage again)`);
-
-  let trained = false;
-  if (!state.model || options.retrain) {
-    const train = await step(output, signal, `2/6 train the classifier (${preset}${options.quick ? '; a smoke run, not the benchmark model' : ''})`, ['train', ...common, ...(options.quick ? ['--quick'] : [])]);
-    const jobName = String(train.jobName);
-    const fresh = await inspectBucket(options.s3Dir, preset, signal);
-    if (fresh.model?.jobName !== jobName) throw new DemoStepError(`step "2/6 train" reported job ${jobName}, but models/${jobName}/manifest.json is not in the bucket`);
-    state = fresh;
-    trained = true;
-  } else output.info(`\n▶ 2/6 train: reusing models/${state.model.jobName}/ (${preset}; --retrain to train again)`);
-  const model = state.model as NonNullable<BucketState['model']>;
-
-  const registry = new EndpointRegistry();
-  await registry.stop(options.endpoint); // a leftover from an interrupted run
-  let deploy: Json | undefined;
-  const stopEndpoint = () => {
-    if (typeof deploy?.pid === 'number') {
-      try {
-        process.kill(deploy.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  };
-  process.on('exit', stopEndpoint);
-  try {
-    deploy = await step(output, signal, '3/6 deploy the model to a local endpoint with data capture', ['deploy', ...common, '--name', options.endpoint, '--job', model.jobName, '--detach']);
-    output.info(`  endpoint ${options.endpoint} at ${String(deploy.url)} (pid ${String(deploy.pid)}), capture to ${String(deploy.captureDestination)}`);
-    const endpointArgs = [...common, '--endpoint', options.endpoint];
-    const batch = await step(output, signal, `4/6 run the batch state machine (Map) over all ${state.testImages} test images`, ['run', ...endpointArgs, '--all', 'data/test/'], {
-      acceptFailedResult: true,
-    });
-    const stream = await step(
-      output,
-      signal,
-      `5/6 a stream of single executions: ${options.rate}/s for ${(options.streamDuration / 1000).toFixed(0)} s`,
-      ['load', ...endpointArgs, '--rate', String(options.rate), '--duration', `${options.streamDuration}ms`],
-      { acceptFailedResult: true },
-    );
-    // Stopping the endpoint flushes its data capture before the report reads it.
-    output.info('\n  stopping the endpoint (writes the last capture files)');
-    await registry.stop(options.endpoint);
-    const counters = await endpointCounters(deploy.log, started);
-    const report = await step(output, signal, '6/6 monitoring report: this run\'s captured traffic against the model\'s baseline', [
-      'report', ...common, '--endpoint', options.endpoint, '--job', model.jobName, '--since', new Date(started).toISOString(), '--out', options.out,
-    ]);
-    const summary = summarizeDemo({
-      seconds: (Date.now() - started) / 1000,
-      jobName: model.jobName,
-      trained,
-      manifest: model.manifest,
-      expectedImages: state.testImages,
-      batch,
-      stream,
-      report,
-      endpoint: counters,
-    });
-    output.result({ ok: summary.ok, command: 'demo', summary, steps: { deploy, batch: { summary: batch.summary }, stream: stream.report, report: report.summary } }, () => renderDemoSummary(summary));
-    return summary.ok;
-  } finally {
-    process.off('exit', stopEndpoint);
-    await registry.stop(options.endpoint);
-  }
 }
 
 /** `scones demo`: the whole workflow end to end (what `npm start` runs). */
@@ -240,10 +34,8 @@ export function demoCommand(): Command {
   );
   return command.action(async (options: DemoOptions) => {
     if (options.quick && command.getOptionValueSource('streamDuration') === 'default') options.streamDuration = 3_000;
-    let ok = true;
-    const code = await runCommand('demo', options, async (ctx) => {
-      ok = await demo(options, ctx);
-    });
-    process.exitCode = code === 0 && !ok ? ExitCode.Failure : code;
+    // Loaded on use: the S3 client and the embedded S3 cost nothing to other commands.
+    const { demo } = await import('./demo-run.js');
+    process.exitCode = await demo(options);
   });
 }

@@ -11,11 +11,15 @@ import {
 } from '@scones/cifar-decoder';
 import { UsageError } from '../cli/errors';
 import type { Progress } from '../cli/output';
-import type { CommandContext } from '../cli/run-command';
+import { runCommand, type CommandContext } from '../cli/run-command';
 import type { StageOptions } from './stage';
 
-/** The work of `scones stage` (see stage.ts for its options). */
-export async function stage(options: StageOptions, command: Command, { output, signal }: CommandContext): Promise<void> {
+/** `scones stage` (stage.ts defines its options); resolves to the exit code. */
+export function stage(options: StageOptions, command: Command): Promise<number> {
+  return runCommand('stage', options, (ctx) => stageData(options, command, ctx));
+}
+
+async function stageData(options: StageOptions, command: Command, { output, signal }: CommandContext): Promise<void> {
   let classes: string[];
   try {
     classes = parseClassList(options.classes);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { cifarFixtureArchive, DEFAULT_CACHE_DIRECTORY, DEFAULT_CLASSES } from '@scones/cifar-decoder';
 import { createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
-import { DEFAULT_CACHE_DIR, DEFAULT_CLASS_LIST } from './stage';
+import { DEFAULT_CACHE_DIR, DEFAULT_CLASS_LIST } from '../cli/library-defaults';
 
 // `scones stage` end to end, as a user runs it (tools/scones.js in a child process).
 const launcher = join(__dirname, '../../../../tools/scones.js');

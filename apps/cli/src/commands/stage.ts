@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
+import { DEFAULT_CACHE_DIR, DEFAULT_CLASS_LIST } from '../cli/library-defaults';
 import { integer, bucketOption, jsonOption, s3DirOption, targetOption } from '../cli/options';
-import { runCommand } from '../cli/run-command';
 
 export interface StageOptions {
   source?: string;
@@ -13,11 +13,6 @@ export interface StageOptions {
   concurrency: number;
   json?: boolean;
 }
-
-// The library's DEFAULT_CLASSES and DEFAULT_CACHE_DIRECTORY (stage.spec.ts checks they agree):
-// spelled out so that defining the command does not load the staging code.
-export const DEFAULT_CLASS_LIST = 'bicycle,motorcycle';
-export const DEFAULT_CACHE_DIR = '.scones/cache';
 
 /** `scones stage`: CIFAR-100 archive → data/train, data/test PNGs and .lst manifests, in S3 or a directory. */
 export function stageCommand(): Command {
@@ -35,6 +30,6 @@ export function stageCommand(): Command {
   return command.action(async (options: StageOptions) => {
     // Loaded on use: the archive reader, PNG encoder and S3 client cost nothing to other commands.
     const { stage } = await import('./stage-run.js');
-    process.exitCode = await runCommand('stage', options, (ctx) => stage(options, command, ctx));
+    process.exitCode = await stage(options, command);
   });
 }
