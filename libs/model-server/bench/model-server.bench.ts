@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { encodeCifarRowPng, readCifarArchive, ROW_BYTES } from '@scones/cifar-decoder';
-import { encodePng, loadArtifactModel, readManifest, saveArtifact } from '@scones/image-classifier';
+import { encodePng, initBackend, loadArtifactModel, readManifest, saveArtifact, TRAINING_PRESETS } from '@scones/image-classifier';
 import { createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
 import { findLatestManifestKey } from '@scones/monitor-analytics';
 import type { ModelManifest } from '@scones/payload-schemas';
@@ -94,12 +94,13 @@ async function modelDirectory(work: string): Promise<{ dir: string; description:
   }
   const dir = join(work, 'model');
   await writeFixtureArtifact(dir, { size: 'full', jobName: 'bench-untrained' });
-  return { dir, description: 'the full training preset\'s ResNet (widths 16/32/64, 2 blocks per stage), untrained — no trained model was found; same computation per image' };
+  return { dir, description: `the full training preset's network (${TRAINING_PRESETS.full.architecture}, widths ${TRAINING_PRESETS.full.widths.join('/')}), untrained — no trained model was found; same computation per image` };
 }
 
 async function copyArtifact(client: S3Client, prefix: string, dir: string): Promise<ModelManifest> {
   const location = { s3: client, bucket: 'scones', prefix };
   const manifest = await readManifest(location);
+  await initBackend();
   const model = await loadArtifactModel(location, manifest);
   try {
     await saveArtifact({ model, manifest: { ...manifest, modelPath: 'model.json' } }, dir);
