@@ -5,7 +5,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildBatchWorkflowDefinition, buildWorkflowDefinition, type AslDefinition } from '@scones/workflow';
-import { BUCKET_PREFIXES, type DataBucket } from './data-bucket';
+import type { DataBucket } from './data-bucket';
 import type { WorkflowFunctions } from './workflow-functions';
 import { workflowPermissions } from './workflow-permissions';
 
@@ -71,13 +71,7 @@ export class ClassificationStateMachines extends Construct {
     }
     if (needs.publishedTopics.length > 0) machine.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: needs.publishedTopics }));
     if (needs.listsBucket) {
-      machine.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [props.bucket.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': `${BUCKET_PREFIXES.data}*` } },
-        }),
-      );
+      machine.addToRolePolicy(props.bucket.listUnder('data'));
     }
     Validations.of(machine).acknowledge(
       {

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DATA_CAPTURE_PREFIX } from '@scones/payload-schemas';
@@ -73,5 +74,11 @@ export class DataBucket extends Construct {
   /** ARN pattern of the objects under one prefix, e.g. `arn:aws:s3:::bucket/data/*`. */
   objectsUnder(prefix: keyof typeof BUCKET_PREFIXES): string {
     return this.bucket.arnForObjects(`${BUCKET_PREFIXES[prefix]}*`);
+  }
+
+  /** Permission to list the bucket, limited to keys under the given prefixes. */
+  listUnder(...prefixes: Array<keyof typeof BUCKET_PREFIXES>): PolicyStatement {
+    const patterns = prefixes.map((prefix) => `${BUCKET_PREFIXES[prefix]}*`);
+    return new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': patterns.length === 1 ? patterns[0] : patterns } } });
   }
 }

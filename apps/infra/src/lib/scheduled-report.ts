@@ -56,13 +56,7 @@ export class ScheduledReport extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
     const role = this.function.role;
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIXES.dataCapture}*`, `${BUCKET_PREFIXES.models}*`] } },
-      }),
-    );
+    role.addToPrincipalPolicy(props.bucket.listUnder('dataCapture', 'models'));
     const captured = props.bucket.objectsUnder('dataCapture');
     const models = props.bucket.objectsUnder('models');
     const reports = props.bucket.objectsUnder('reports');

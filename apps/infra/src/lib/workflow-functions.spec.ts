@@ -53,10 +53,11 @@ describe('WorkflowFunctions', () => {
       });
     });
 
-    it('lets serialize read objects under data/ and nothing else', () => {
+    it('lets serialize read objects under data/ and nothing else, and list data/ so a missing key is a 404', () => {
       expect(statementsOf(s, serialize)).toEqual([
         writeOwnLogs(serialize),
         { Action: 's3:GetObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [s.id(s.stack.data.bucket), 'Arn'] }, '/data/*']] } },
+        { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [s.id(s.stack.data.bucket), 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'data/*' } } },
       ]);
     });
 

@@ -44,6 +44,9 @@ export class WorkflowFunctions extends Construct {
     const images = props.bucket.objectsUnder('data');
     this.serialize.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [images] }));
     acknowledgeWildcardResource(this.serialize.role, images, 'serialize reads whichever image under data/ the execution names; the prefix is the narrowest scope.');
+    // Without ListBucket, S3 answers a missing key with 403 AccessDenied, and the workflow would
+    // report a permissions problem instead of ImageNotFound. Scoped to keys under data/.
+    this.serialize.role.addToPrincipalPolicy(props.bucket.listUnder('data'));
 
     this.classify = new SconesFunction(this, 'Classify', {
       ...common,
