@@ -71,7 +71,7 @@ describe('ClassificationStateMachines', () => {
     }
   });
 
-  it('grants each role what its definition calls: the three functions, plus the topic (single) or listing data/ (batch)', () => {
+  it('grants each role what its definition calls: the three functions and the topic, plus listing data/ (batch)', () => {
     const functionArns = [s.stack.functions.serialize, s.stack.functions.classify, s.stack.functions.filter].map((f) => ({ 'Fn::GetAtt': [s.id(f.function), 'Arn'] }));
     const loggingAndTracing = [
       {
@@ -91,12 +91,14 @@ describe('ClassificationStateMachines', () => {
       { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], Effect: 'Allow', Resource: '*' },
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: functionArns },
     ];
+    const publish = { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: s.id(s.stack.notifications.topic) } };
     const expected = new Map<StateMachine, unknown[]>([
-      [single, [...loggingAndTracing, { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: s.id(s.stack.notifications.topic) } }]],
+      [single, [...loggingAndTracing, publish]],
       [
         batch,
         [
           ...loggingAndTracing,
+          publish,
           {
             Action: 's3:ListBucket',
             Effect: 'Allow',

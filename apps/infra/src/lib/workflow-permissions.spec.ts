@@ -12,10 +12,10 @@ describe('workflowPermissions', () => {
     });
   });
 
-  it('finds the tasks nested in the batch definition (Map, then Parallel) and its bucket listing', () => {
+  it('finds the tasks nested in the batch definition (Map, then Parallel), its topic and its bucket listing', () => {
     expect(workflowPermissions(buildBatchWorkflowDefinition(options))).toEqual({
       invokedFunctions: ['arn:serialize', 'arn:classify', 'arn:filter'],
-      publishedTopics: [],
+      publishedTopics: ['arn:topic'],
       listsBucket: true,
     });
   });

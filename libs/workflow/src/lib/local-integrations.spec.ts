@@ -82,9 +82,19 @@ describe('listing with the embedded S3', () => {
       expect(outcome.history!.some((e) => e.type === 'StateExited' && e.stateName === 'List images')).toBe(true);
     });
 
-    it('fails with NoImagesFound when the prefix is empty', async () => {
+    it('fails with NoImagesFound when the prefix is empty, and publishes the failure', async () => {
       const outcome = await runner().execute({ s3_bucket: 'scones', s3_prefix: 'data/nothing/' });
-      expect(outcome).toMatchObject({ status: 'FAILED', error: BatchErrorName.NoImagesFound });
+      expect(outcome).toMatchObject({ status: 'FAILED', error: BatchErrorName.NoImagesFound, cause: 'no object under s3_prefix' });
+      expect(outcome.notifications).toHaveLength(1);
+      expect(outcome.notifications![0]).toMatchObject({ topicArn: LOCAL_NOTIFY_TOPIC_ARN, subject: 'Scones batch classification failed' });
+      expect(JSON.parse(outcome.notifications![0].message)).toMatchObject({ error: BatchErrorName.NoImagesFound, input: { s3_prefix: 'data/nothing/' } });
+    });
+
+    it('publishes a failed listing (no such bucket) and fails with its error', async () => {
+      const outcome = await runner().execute({ s3_bucket: 'no-such-bucket', s3_prefix: 'data/' });
+      expect(outcome.status).toBe('FAILED');
+      expect(outcome.error).toMatch(/NoSuchBucket/);
+      expect(outcome.notifications).toHaveLength(1);
     });
   });
 });

@@ -145,12 +145,6 @@ function checkOptions(options: WorkflowOptions): void {
  */
 export function buildWorkflowDefinition(options: WorkflowOptions): AslDefinition {
   checkOptions(options);
-  const fail: AslFailState = {
-    Type: 'Fail',
-    Comment: 'Fails the execution with the error and cause of the step that failed.',
-    ErrorPath: '$.Error',
-    CausePath: '$.Cause',
-  };
   return {
     Comment:
       'Scones Unlimited image classification: serialize the S3 image, classify it with the SageMaker endpoint, and pass it on only if the model is confident enough. Failures are published to SNS and fail the execution.',
@@ -158,21 +152,36 @@ export function buildWorkflowDefinition(options: WorkflowOptions): AslDefinition
     TimeoutSeconds: 300,
     States: {
       ...classificationStates(options.functions, S.NotifyFailure),
-      [S.NotifyFailure]: {
-        Type: 'Task',
-        Comment: 'Publishes the failure (execution, input, error, cause) to the SNS topic; the caught error stays in $.Error and $.Cause.',
-        Resource: SNS_PUBLISH_RESOURCE,
-        Parameters: {
-          TopicArn: options.notifyTopicArn,
-          Subject: 'Scones workflow execution failed',
-          Message: { 'execution.$': '$$.Execution.Id', 'input.$': '$$.Execution.Input', 'error.$': '$.Error', 'cause.$': '$.Cause' },
-        },
-        ResultPath: '$.notification',
-        // A notification that cannot be sent must not hide why the execution failed.
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: S.Fail }],
-        Next: S.Fail,
+      ...notifyThenFailStates(options.notifyTopicArn, 'Scones workflow execution failed'),
+    },
+  };
+}
+
+/**
+ * Publishes the caught failure (`$.Error`, `$.Cause`) with the execution and its input to the SNS
+ * topic, then fails the execution with that same error and cause. Both definitions end this way.
+ */
+function notifyThenFailStates(topicArn: string, subject: string): Record<string, AslTaskState | AslFailState> {
+  return {
+    [S.NotifyFailure]: {
+      Type: 'Task',
+      Comment: 'Publishes the failure (execution, input, error, cause) to the SNS topic; the caught error stays in $.Error and $.Cause.',
+      Resource: SNS_PUBLISH_RESOURCE,
+      Parameters: {
+        TopicArn: topicArn,
+        Subject: subject,
+        Message: { 'execution.$': '$$.Execution.Id', 'input.$': '$$.Execution.Input', 'error.$': '$.Error', 'cause.$': '$.Cause' },
       },
-      [S.Fail]: fail,
+      ResultPath: '$.notification',
+      // A notification that cannot be sent must not hide why the execution failed.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: S.Fail }],
+      Next: S.Fail,
+    },
+    [S.Fail]: {
+      Type: 'Fail',
+      Comment: 'Fails the execution with the error and cause of the step that failed.',
+      ErrorPath: '$.Error',
+      CausePath: '$.Cause',
     },
   };
 }
@@ -182,6 +191,8 @@ export function buildWorkflowDefinition(options: WorkflowOptions): AslDefinition
  * `"s3_prefix"`, listed by a ListObjectsV2 task) with a Map state running the same three steps per
  * image. A failed image becomes `{"s3_key", "error", "cause"}` in the results instead of failing the
  * batch; a passed one `{"s3_key", "inferences"}`. Output: `{"s3_bucket", "count", "results"}`.
+ * A failure of the batch itself (listing, no or too many images, the Map) is published to the SNS
+ * topic like a single image's, and fails the execution with its error and cause.
  */
 export function buildBatchWorkflowDefinition(options: BatchWorkflowOptions): AslDefinition {
   checkOptions(options);
@@ -217,6 +228,8 @@ export function buildBatchWorkflowDefinition(options: BatchWorkflowOptions): Asl
       },
     },
     ResultPath: '$.results',
+    // Per-image failures are results; this catches the batch itself failing (e.g. a bad item list).
+    Catch: [{ ErrorEquals: ['States.ALL'], Next: S.NotifyFailure }],
     Next: S.CollectResults,
   };
   return {
@@ -236,6 +249,7 @@ export function buildBatchWorkflowDefinition(options: BatchWorkflowOptions): Asl
         Resource: S3_LIST_OBJECTS_V2_RESOURCE,
         Parameters: { 'Bucket.$': '$.s3_bucket', 'Prefix.$': '$.s3_prefix', MaxKeys: MAX_LISTED_IMAGES },
         ResultPath: '$.listing',
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: S.NotifyFailure }],
         Next: S.CheckListing,
       },
       [S.CheckListing]: {
@@ -249,11 +263,14 @@ export function buildBatchWorkflowDefinition(options: BatchWorkflowOptions): Asl
         Default: S.NoImages,
       },
       [S.TooManyImages]: {
-        Type: 'Fail',
-        Error: BatchErrorName.TooManyImages,
-        Cause: `more than ${MAX_LISTED_IMAGES} objects under s3_prefix; pass s3_keys in batches of at most ${MAX_LISTED_IMAGES} instead`,
+        Type: 'Pass',
+        Result: {
+          Error: BatchErrorName.TooManyImages,
+          Cause: `more than ${MAX_LISTED_IMAGES} objects under s3_prefix; pass s3_keys in batches of at most ${MAX_LISTED_IMAGES} instead`,
+        },
+        Next: S.NotifyFailure,
       },
-      [S.NoImages]: { Type: 'Fail', Error: BatchErrorName.NoImagesFound, Cause: 'no object under s3_prefix' },
+      [S.NoImages]: { Type: 'Pass', Result: { Error: BatchErrorName.NoImagesFound, Cause: 'no object under s3_prefix' }, Next: S.NotifyFailure },
       [S.UseListedKeys]: {
         Type: 'Pass',
         Parameters: { 's3_bucket.$': '$.s3_bucket', 's3_keys.$': '$.listing.Contents[*].Key' },
@@ -265,6 +282,7 @@ export function buildBatchWorkflowDefinition(options: BatchWorkflowOptions): Asl
         Parameters: { 's3_bucket.$': '$.s3_bucket', 'count.$': 'States.ArrayLength($.results)', 'results.$': '$.results' },
         End: true,
       },
+      ...notifyThenFailStates(options.notifyTopicArn, 'Scones batch classification failed'),
     },
   };
 }
