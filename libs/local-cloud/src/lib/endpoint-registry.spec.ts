@@ -58,6 +58,17 @@ describe('EndpointRegistry', () => {
     expect(await new EndpointRegistry({ directory: dir }).get('shared')).toEqual(entry('shared'));
   });
 
+  (process.platform === 'linux' ? it : it.skip)('takes a zombie (exited, not yet reaped) for a stopped process', async () => {
+    // `sleep 0.1` exits first; its parent became `sleep 5` by exec and never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(parent);
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+    expect(processIsAlive(pid)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(processIsAlive(pid)).toBe(false);
+    expect(processIsAlive(parent.pid!)).toBe(true);
+  });
+
   it('drops entries whose process is gone', async () => {
     const pid = await deadPid();
     expect(processIsAlive(pid)).toBe(false);

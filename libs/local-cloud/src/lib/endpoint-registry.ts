@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { endpointNameSchema, endpointRegistrationSchema, parseJsonOrThrow, parseOrThrow, PayloadValidationError, type EndpointRegistration } from '@scones/payload-schemas';
@@ -16,15 +17,31 @@ export interface EndpointRegistryOptions {
   directory?: string;
 }
 
-/** Whether a process exists (signal 0 checks without sending anything). */
+/**
+ * Whether a process is running (signal 0 checks without sending anything). A zombie — exited,
+ * not yet reaped by its parent — is not: a detached endpoint's parent is gone, and some inits
+ * (containers) reap orphans only every second or so.
+ */
 export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+/** Linux: the state field of /proc/<pid>/stat is `Z` for a zombie. Elsewhere: unknown, false. */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "pid (comm) state ...": comm may hold spaces and parentheses, so read after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
 }
 
 /**
