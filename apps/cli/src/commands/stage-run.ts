@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   directorySink,
+  DownloadError,
   fetchCifarArchive,
   parseClassList,
   stageCifar,
@@ -48,6 +49,12 @@ async function stageData(options: StageOptions, command: Command, { output, sign
         bar ??= output.progress('downloading cifar-100-python.tar.gz', Math.ceil(total / 1e6), 'MB');
         bar.update(Math.floor(received / 1e6));
       },
+    }).catch((error: unknown) => {
+      // Offline machines are common (CI, air-gapped): say how to stage without the network.
+      if (error instanceof DownloadError) {
+        throw new DownloadError(`${error.message}; to stage without downloading, pass --source <cifar-100-python.tar.gz> (or set SCONES_CIFAR_SOURCE)`);
+      }
+      throw error;
     });
     bar?.stop();
     if (!fetched.downloaded) output.info(`using the verified archive in ${fetched.path}`);

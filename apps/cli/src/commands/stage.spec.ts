@@ -138,6 +138,19 @@ describe('scones stage', () => {
     }
   });
 
+  it('says how to stage offline when the download cannot connect', async () => {
+    // A loopback port nothing listens on any more: the connection is refused at once, no network involved.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const url = `http://127.0.0.1:${port}/cifar-100-python.tar.gz`;
+    const { code, stderr } = await scones(['--out', join(root, 'offline'), '--cache-dir', join(root, 'cache3')], { SCONES_CIFAR_URL: url });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`scones stage: error: DownloadError: GET ${url}: `);
+    expect(stderr).toMatch(/ECONNREFUSED.*; to stage without downloading, pass --source <cifar-100-python\.tar\.gz> \(or set SCONES_CIFAR_SOURCE\)/);
+  });
+
   it('fails with one clear line and exit 1 on a bad archive', async () => {
     const notGzip = join(root, 'not.tar.gz');
     await writeFile(notGzip, 'hello');
