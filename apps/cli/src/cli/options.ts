@@ -43,4 +43,8 @@ export const s3DirOption = () =>
 
 /** `--bucket`. */
 export const bucketOption = (localDefault = 'scones') =>
-  new Option('--bucket <name>', 'S3 bucket (local target default: "scones"; required with --target aws)').env('SCONES_BUCKET').default(localDefault);
+  new Option('--bucket <name>', 'S3 bucket (local target default: "scones"; with --target aws: required, or read from --stack)').env('SCONES_BUCKET').default(localDefault);
+
+/** `--stack` where only the bucket is needed from a deployed stack (run and load read more from it). */
+export const stackBucketOption = () =>
+  new Option('--stack <name>', "aws: a deployed Scones stack (apps/infra); its BucketName output is the bucket when --bucket is not given").env('SCONES_STACK');

@@ -9,6 +9,7 @@ import { createS3Client, createSageMakerClient, EndpointRegistry, processIsAlive
 import { createCaptureSink, createJsonLogger, deployToSageMaker, parseLogLevel, servingThreads, startModelEndpoint, type CaptureDestination, type ModelEndpoint } from '@scones/model-server';
 import { findLatestManifestKey } from '@scones/monitor-analytics';
 import { endpointNameSchema } from '@scones/payload-schemas';
+import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
 import { UsageError } from '../cli/errors';
 import { runCommand, type CommandContext } from '../cli/run-command';
 import type { DeployOptions } from './deploy';
@@ -21,7 +22,11 @@ export async function deploy(options: DeployOptions, command: Command): Promise<
   let servedUntilStopped = false;
   const code = await runCommand('deploy', options, async (ctx) => {
     checkOptions(options, command);
-    if (options.target === 'aws') return deployAws(options, ctx);
+    refuseStackForLocal(options, command);
+    if (options.target === 'aws') {
+      options.bucket = await resolveAwsBucket(options, command, 'data capture goes to s3://<bucket>/data_capture', ctx.signal);
+      return deployAws(options, ctx);
+    }
     if (options.detach && !process.env[DETACHED_CHILD_ENV]) return deployDetached(options, ctx);
     await serveLocal(options, ctx);
     servedUntilStopped = true;
@@ -34,7 +39,6 @@ function checkOptions(options: DeployOptions, command: Command): void {
   const name = endpointNameSchema.safeParse(options.name);
   if (!name.success) throw new UsageError(`--name ${JSON.stringify(options.name)}: expected 1-63 letters, digits and hyphens, starting and ending with a letter or digit`);
   if (options.target === 'aws') {
-    if (command.getOptionValueSource('bucket') === 'default') throw new UsageError('--bucket is required with --target aws (data capture goes to s3://<bucket>/data_capture)');
     for (const local of ['model', 'captureDir', 'detach', 'port'] as const) {
       if (command.getOptionValueSource(local) === 'cli') throw new UsageError(`--${local.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --target local only`);
     }

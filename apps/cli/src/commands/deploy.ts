@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { bucketOption, decimal, integer, jsonOption, s3DirOption, targetOption } from '../cli/options';
+import { bucketOption, decimal, integer, jsonOption, s3DirOption, targetOption, stackBucketOption } from '../cli/options';
 
 export interface DeployOptions {
   target: 'local' | 'aws';
@@ -12,6 +12,7 @@ export interface DeployOptions {
   sampling: number;
   detach?: boolean;
   bucket: string;
+  stack?: string;
   s3Dir: string;
   endpointsDir?: string;
   modelData?: string;
@@ -38,6 +39,7 @@ export function deployCommand(): Command {
     .addOption(new Option('--sampling <percent>', 'share of requests captured, 0-100').argParser(decimal(0, 100)).default(100))
     .addOption(new Option('--detach', 'start the local endpoint in the background and return (stop it with `kill <pid>`)'))
     .addOption(bucketOption())
+    .addOption(stackBucketOption())
     .addOption(s3DirOption())
     .addOption(new Option('--endpoints-dir <dir>', 'local endpoint registry directory').env('SCONES_ENDPOINTS_DIR'))
     .addOption(new Option('--model-data <s3-uri>', 'aws: model artifact (model.tar.gz) instead of a training job'))

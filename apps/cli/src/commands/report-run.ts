@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createS3Client, startLocalS3, type LocalS3, type Target } from '@scones/local-cloud';
 import { parseTimeWindow, TimeWindowError, type BaselineLocation } from '@scones/monitor-analytics';
 import { generateEndpointReport, type CaptureLocation, type GeneratedReport } from '@scones/report';
+import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
 import { UsageError } from '../cli/errors';
 import { openInBrowser } from '../cli/open-in-browser';
 import { runCommand, type CommandContext } from '../cli/run-command';
@@ -22,9 +23,8 @@ async function writeReport(options: ReportOptions, command: Command, { output, s
     }
   })();
   const needsBucket = !options.captureDir || !options.model;
-  if (options.target === 'aws' && needsBucket && command.getOptionValueSource('bucket') === 'default') {
-    throw new UsageError('--bucket is required with --target aws (the bucket holding data_capture/ and models/)');
-  }
+  refuseStackForLocal(options, command);
+  if (options.target === 'aws' && needsBucket) options.bucket = await resolveAwsBucket(options, command, 'the bucket holding data_capture/ and models/', signal);
 
   let localS3: LocalS3 | undefined;
   try {

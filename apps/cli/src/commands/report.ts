@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { bucketOption, jsonOption, s3DirOption, targetOption } from '../cli/options';
+import { bucketOption, jsonOption, s3DirOption, targetOption, stackBucketOption } from '../cli/options';
 
 export interface ReportOptions {
   endpoint: string;
@@ -11,6 +11,7 @@ export interface ReportOptions {
   model?: string;
   job?: string;
   bucket: string;
+  stack?: string;
   s3Dir: string;
   open?: boolean;
   json?: boolean;
@@ -29,6 +30,7 @@ export function reportCommand(): Command {
     .addOption(new Option('--model <dir>', 'model artifact directory whose manifest.json gives the baseline, threshold and classes'))
     .addOption(new Option('--job <name>', 'use models/<job>/manifest.json from the bucket (default: the newest model there)').conflicts('model'))
     .addOption(bucketOption())
+    .addOption(stackBucketOption())
     .addOption(s3DirOption())
     .addOption(new Option('--open', 'open the report in the default browser when there is one'))
     .addOption(jsonOption());

@@ -10,6 +10,7 @@ import {
   type StageSink,
   type StageSummary,
 } from '@scones/cifar-decoder';
+import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
 import { UsageError } from '../cli/errors';
 import type { Progress } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
@@ -29,9 +30,8 @@ async function stageData(options: StageOptions, command: Command, { output, sign
     throw error;
   }
   if (options.out !== undefined && options.target === 'aws') throw new UsageError('--out writes to a directory instead of S3; leave out --target aws');
-  if (options.out === undefined && options.target === 'aws' && command.getOptionValueSource('bucket') === 'default') {
-    throw new UsageError('--bucket is required with --target aws');
-  }
+  refuseStackForLocal(options, command);
+  if (options.out === undefined && options.target === 'aws') options.bucket = await resolveAwsBucket(options, command, 'where data/ is staged', signal);
   const started = Date.now();
 
   // The archive: given (never touches the network), or downloaded once into the cache.

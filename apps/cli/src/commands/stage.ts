@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_CACHE_DIR, DEFAULT_CLASS_LIST } from '../cli/library-defaults';
-import { integer, bucketOption, jsonOption, s3DirOption, targetOption } from '../cli/options';
+import { bucketOption, integer, jsonOption, s3DirOption, stackBucketOption, targetOption } from '../cli/options';
 
 export interface StageOptions {
   source?: string;
   classes: string;
   target: 'local' | 'aws';
   bucket: string;
+  stack?: string;
   out?: string;
   s3Dir: string;
   cacheDir: string;
@@ -22,6 +23,7 @@ export function stageCommand(): Command {
     .addOption(new Option('--classes <names>', 'comma-separated CIFAR-100 fine labels; label i is the i-th name').default(DEFAULT_CLASS_LIST))
     .addOption(targetOption())
     .addOption(bucketOption())
+    .addOption(stackBucketOption())
     .addOption(new Option('--out <dir>', 'write <dir>/data/... to disk instead of S3'))
     .addOption(s3DirOption())
     .addOption(new Option('--cache-dir <dir>', 'where the downloaded archive is kept').env('SCONES_CACHE_DIR').default(DEFAULT_CACHE_DIR))

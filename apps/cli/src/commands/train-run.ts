@@ -16,6 +16,7 @@ import {
 import { createS3Client, createSageMakerClient, startLocalS3, type LocalS3 } from '@scones/local-cloud';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { parseLst } from '@scones/payload-schemas';
+import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
 import { UsageError } from '../cli/errors';
 import type { Output, Progress } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
@@ -23,7 +24,10 @@ import type { TrainOptions } from './train';
 
 /** `scones train` (train.ts defines its options); resolves to the exit code. */
 export function train(options: TrainOptions, command: Command): Promise<number> {
-  return runCommand('train', options, (ctx) => (options.target === 'aws' ? trainOnSageMaker(options, command, ctx) : trainLocally(options, ctx)));
+  return runCommand('train', options, async (ctx) => {
+    refuseStackForLocal(options, command);
+    return options.target === 'aws' ? trainOnSageMaker(options, command, ctx) : trainLocally(options, ctx);
+  });
 }
 
 function classNames(text: string): string[] {
@@ -182,7 +186,7 @@ async function countTrainingSamples(options: TrainOptions, region: string | unde
 
 async function trainOnSageMaker(options: TrainOptions, command: Command, { output, signal }: CommandContext): Promise<void> {
   if (options.data !== undefined || options.out !== undefined) throw new UsageError('--data and --out are for local training; leave out --target aws');
-  if (command.getOptionValueSource('bucket') === 'default') throw new UsageError('--bucket is required with --target aws (the bucket `scones stage --target aws` wrote to)');
+  options.bucket = await resolveAwsBucket(options, command, 'the bucket `scones stage --target aws` wrote to', signal);
   if (!options.roleArn) throw new UsageError('--role-arn (or SCONES_SAGEMAKER_ROLE_ARN) is required with --target aws: the IAM role SageMaker uses to read data/ and write models/');
   const classes = classNames(options.classes);
   const jobName = jobNameOf(options);

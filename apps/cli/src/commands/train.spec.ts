@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { cifarFixtureArchive, directorySink, s3Sink, stageCifar } from '@scones/cifar-decoder';
@@ -183,6 +184,30 @@ describe('scones train --target aws', () => {
     ]);
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, target: 'aws', jobName: 'aws-job', modelArtifactUri: 's3://my-bucket/models/aws-job/output/model.tar.gz' });
     expect(stderr).toContain('aws-job: Completed / Completed');
+  });
+
+  it("reads the bucket from --stack's BucketName output when --bucket is not given", async () => {
+    const cloudformation = mockClient(CloudFormationClient);
+    try {
+      const outputs = { BucketName: 'stack-bucket', StateMachineArn: 'arn:sm', BatchStateMachineArn: 'arn:bsm', EndpointName: 'e', TopicArn: 'arn:t' };
+      cloudformation.on(DescribeStacksCommand).resolves({
+        Stacks: [{ StackName: 'Prod', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+      });
+      s3.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+      await run(['--stack', 'Prod', '--region', 'eu-west-1', '--role-arn', 'arn:aws:iam::123456789012:role/R']);
+      expect(cloudformation.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input)).toEqual([{ StackName: 'Prod' }]);
+      expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({ Bucket: 'stack-bucket', Key: 'data/train.lst' });
+      expect(stderr).toContain('cannot read s3://stack-bucket/data/train.lst');
+      expect(process.exitCode).toBe(1);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('refuses --stack with the local target', async () => {
+    await createProgram().parseAsync(['node', 'scones', 'train', '--stack', 'Prod', '--data', 'x']);
+    expect(process.exitCode).toBe(2);
+    expect(stderr).toContain('--stack applies to --target aws only');
   });
 
   it('requires a role and a staged train.lst', async () => {

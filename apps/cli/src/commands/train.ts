@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_CLASS_LIST, PRESET_EPOCHS } from '../cli/library-defaults';
-import { bucketOption, integer, jsonOption, s3DirOption, targetOption } from '../cli/options';
+import { bucketOption, integer, jsonOption, s3DirOption, targetOption, stackBucketOption } from '../cli/options';
 
 export interface TrainOptions {
   target: 'local' | 'aws';
   data?: string;
   out?: string;
   bucket: string;
+  stack?: string;
   s3Dir: string;
   jobName?: string;
   classes: string;
@@ -28,6 +29,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--data <dir>', 'read <dir>/data/train.lst, data/train/ (and data/test) from a directory written by `scones stage --out <dir>`'))
     .addOption(new Option('--out <dir>', 'write the model artifact to this directory instead of s3://<bucket>/models/<job>/'))
     .addOption(bucketOption())
+    .addOption(stackBucketOption())
     .addOption(s3DirOption())
     .addOption(new Option('--job-name <name>', 'training job name (default: scones-image-classification-<timestamp>)'))
     .addOption(new Option('--classes <names>', 'comma-separated class names; label i of the .lst files is the i-th name').default(DEFAULT_CLASS_LIST))
