@@ -50,7 +50,7 @@ export function summarizeDemo(parts: {
   seconds: number;
   jobName: string;
   trained: boolean;
-  manifest: Json | null;
+  manifest: object | null;
   expectedImages: number;
   batch: Json;
   stream: Json;

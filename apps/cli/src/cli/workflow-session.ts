@@ -33,6 +33,7 @@ import { WorkflowErrorName } from '@scones/payload-schemas';
 import { UsageError } from './errors';
 import type { Output } from './output';
 import type { WorkflowTargetOptions } from './workflow-options';
+import { isImageKey } from './image-keys';
 
 /** An opened workflow target: executors for both definitions and the bucket's S3 client. */
 export interface WorkflowSession {
@@ -194,11 +195,9 @@ function buildBundles(root: string, projects: string[], signal: AbortSignal): Pr
   });
 }
 
-const IMAGE_KEY = /\.(png|jpe?g)$/i;
-
 /** The image keys under a prefix (PNG and JPEG), sorted. */
 export async function listImageKeys(session: WorkflowSession, prefix: string, signal: AbortSignal): Promise<string[]> {
-  const keys = [...(await listObjects(session.s3, session.bucket, prefix, { signal })).keys()].filter((key) => IMAGE_KEY.test(key)).sort();
+  const keys = [...(await listObjects(session.s3, session.bucket, prefix, { signal })).keys()].filter(isImageKey).sort();
   if (keys.length === 0) throw new UsageError(`no images under s3://${session.bucket}/${prefix} (stage the data first with \`scones stage\`)`);
   return keys;
 }

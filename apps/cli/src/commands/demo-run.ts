@@ -1,17 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { EndpointRegistry, createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { readManifest } from '@scones/image-classifier';
+import { DEFAULT_LOCAL_BUCKET, EndpointRegistry, createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
+import type { ModelManifest } from '@scones/payload-schemas';
 import { renderDemoSummary, summarizeDemo, type EndpointCounters } from '../cli/demo-summary';
 import { ExitCode, InterruptedError } from '../cli/errors';
+import { isImageKey } from '../cli/image-keys';
 import type { Output } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
 import type { DemoOptions } from './demo';
 
 type Json = Record<string, unknown>;
 
-const BUCKET = 'scones';
-const IMAGE_KEY = /\.(png|jpe?g)$/i;
 
 /** A failed stage of the demo: names the step and the cause. */
 class DemoStepError extends Error {
@@ -62,51 +63,54 @@ function step(output: Output, signal: AbortSignal, title: string, args: string[]
   });
 }
 
-interface BucketState {
-  staged: boolean;
-  testImages: number;
-  /** The newest model trained with the wanted preset, if any. */
-  model?: { jobName: string; manifest: Json };
+/** A trained model the demo serves. */
+interface DemoModel {
+  jobName: string;
+  manifest: ModelManifest;
 }
 
-/** What earlier runs left in the embedded S3: staged channels and trained models. */
-async function inspectBucket(s3Dir: string, preset: string, signal: AbortSignal): Promise<BucketState> {
-  const s3 = await startLocalS3({ directory: s3Dir, buckets: [BUCKET] });
+/** Runs `work` with a client of the embedded S3 in `s3Dir`, stopped afterwards. */
+async function withBucket<T>(s3Dir: string, work: (client: S3Client) => Promise<T>): Promise<T> {
+  const s3 = await startLocalS3({ directory: s3Dir, buckets: [DEFAULT_LOCAL_BUCKET] });
   const client = createS3Client(s3.target);
   try {
-    const data = [...(await listObjects(client, BUCKET, 'data/', { signal })).keys()];
-    const manifests = [...(await listObjects(client, BUCKET, 'models/', { signal })).keys()]
-      .filter((key) => /^models\/[^/]+\/manifest\.json$/.test(key))
-      .sort()
-      .reverse(); // default job names end in a UTC timestamp: newest first
-    let model: BucketState['model'];
-    for (const key of manifests) {
-      const manifest = await readJson(client, key, signal);
-      const hyperparameters = (manifest?.training as Json | undefined)?.hyperparameters as Json | undefined;
-      if (manifest && hyperparameters?.preset === preset) {
-        model = { jobName: key.split('/')[1], manifest };
-        break;
-      }
-    }
-    return {
-      staged: data.includes('data/train.lst') && data.includes('data/test.lst'),
-      testImages: data.filter((key) => key.startsWith('data/test/') && IMAGE_KEY.test(key)).length,
-      model,
-    };
+    return await work(client);
   } finally {
     client.destroy();
     await s3.stop();
   }
 }
 
-async function readJson(client: S3Client, key: string, signal: AbortSignal): Promise<Json | undefined> {
-  try {
-    const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }), { abortSignal: signal });
-    return JSON.parse((await response.Body?.transformToString()) ?? '') as Json;
-  } catch (error) {
-    if (signal.aborted) throw error;
-    return undefined; // unreadable manifest: not a model to reuse
+/** Whether both channels are staged, and how many test images there are. */
+async function stagedData(client: S3Client, signal: AbortSignal): Promise<{ staged: boolean; testImages: number }> {
+  const keys = [...(await listObjects(client, DEFAULT_LOCAL_BUCKET, 'data/', { signal })).keys()];
+  return {
+    staged: keys.includes('data/train.lst') && keys.includes('data/test.lst'),
+    testImages: keys.filter((key) => key.startsWith('data/test/') && isImageKey(key)).length,
+  };
+}
+
+/** The manifest of `models/<job>/`, read and validated as the serving code reads it. */
+function modelOfJob(client: S3Client, jobName: string, signal: AbortSignal): Promise<DemoModel> {
+  return readManifest({ s3: client, bucket: DEFAULT_LOCAL_BUCKET, prefix: `models/${jobName}/` }, signal).then((manifest) => ({ jobName, manifest }));
+}
+
+/** The newest model trained with `preset`, if any (an unreadable manifest is not a model to reuse). */
+async function newestModel(client: S3Client, preset: string, signal: AbortSignal): Promise<DemoModel | undefined> {
+  const jobs = [...(await listObjects(client, DEFAULT_LOCAL_BUCKET, 'models/', { signal })).keys()]
+    .map((key) => /^models\/([^/]+)\/manifest\.json$/.exec(key)?.[1])
+    .filter((job): job is string => job !== undefined)
+    .sort()
+    .reverse(); // default job names end in a UTC timestamp: newest first
+  for (const job of jobs) {
+    try {
+      const model = await modelOfJob(client, job, signal);
+      if (model.manifest.training.hyperparameters.preset === preset) return model;
+    } catch (error) {
+      if (signal.aborted) throw error;
+    }
   }
+  return undefined;
 }
 
 /** The endpoint's final counters: the `model server stopped` record of its JSON log. */
@@ -155,22 +159,30 @@ async function runDemo(options: DemoOptions, { output, signal }: CommandContext)
     }
   };
 
-  let state = await inspectBucket(options.s3Dir, preset, signal);
-  if (!state.staged || options.restage) {
+  const found = await withBucket(options.s3Dir, async (client) => ({
+    data: await stagedData(client, signal),
+    model: options.retrain ? undefined : await newestModel(client, preset, signal),
+  }));
+  let data = found.data;
+  const reusable = found.model;
+  if (!data.staged || options.restage) {
     await timed('stage', () => step(output, signal, '1/6 stage CIFAR-100 bicycles and motorcycles into the embedded S3', ['stage', ...common, ...(source ? ['--source', source] : [])]));
-    state = { ...(await inspectBucket(options.s3Dir, preset, signal)), model: options.retrain ? undefined : state.model };
-  } else output.info(`\n▶ 1/6 stage: data/train and data/test are already in the embedded S3 (${state.testImages} test images; --restage to stage again)`);
+    data = await withBucket(options.s3Dir, (client) => stagedData(client, signal));
+  } else output.info(`\n▶ 1/6 stage: data/train and data/test are already in the embedded S3 (${data.testImages} test images; --restage to stage again)`);
 
-  let trained = false;
-  if (!state.model || options.retrain) {
+  let model: DemoModel;
+  const trained = !reusable;
+  if (!reusable) {
     const train = await timed('train', () => step(output, signal, `2/6 train the classifier (${preset}${options.quick ? '; a smoke run, not the benchmark model' : ''})`, ['train', ...common, ...(options.quick ? ['--quick'] : [])]));
     const jobName = String(train.jobName);
-    const fresh = await inspectBucket(options.s3Dir, preset, signal);
-    if (fresh.model?.jobName !== jobName) throw new DemoStepError(`step "2/6 train" reported job ${jobName}, but models/${jobName}/manifest.json is not in the bucket`);
-    state = fresh;
-    trained = true;
-  } else output.info(`\n▶ 2/6 train: reusing models/${state.model.jobName}/ (${preset}; --retrain to train again)`);
-  const model = state.model as NonNullable<BucketState['model']>;
+    model = await withBucket(options.s3Dir, (client) => modelOfJob(client, jobName, signal)).catch((error: Error) => {
+      if (signal.aborted) throw error;
+      throw new DemoStepError(`step "2/6 train" reported job ${jobName}, but its model is not readable: ${error.message}`);
+    });
+  } else {
+    model = reusable;
+    output.info(`\n▶ 2/6 train: reusing models/${model.jobName}/ (${preset}; --retrain to train again)`);
+  }
 
   const registry = new EndpointRegistry();
   await registry.stop(options.endpoint); // a leftover from an interrupted run
@@ -190,7 +202,7 @@ async function runDemo(options: DemoOptions, { output, signal }: CommandContext)
     output.info(`  endpoint ${options.endpoint} at ${String(deploy.url)} (pid ${String(deploy.pid)}), capture to ${String(deploy.captureDestination)}`);
     const endpointArgs = [...common, '--endpoint', options.endpoint];
     const batch = await timed('batch', () =>
-      step(output, signal, `4/6 run the batch state machine (Map) over all ${state.testImages} test images`, ['run', ...endpointArgs, '--all', 'data/test/'], { acceptFailedResult: true }),
+      step(output, signal, `4/6 run the batch state machine (Map) over all ${data.testImages} test images`, ['run', ...endpointArgs, '--all', 'data/test/'], { acceptFailedResult: true }),
     );
     const stream = await timed('stream', () =>
       step(
@@ -215,7 +227,7 @@ async function runDemo(options: DemoOptions, { output, signal }: CommandContext)
       jobName: model.jobName,
       trained,
       manifest: model.manifest,
-      expectedImages: state.testImages,
+      expectedImages: data.testImages,
       batch,
       stream,
       report,

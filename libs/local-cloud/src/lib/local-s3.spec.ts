@@ -6,20 +6,10 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client, localSdkEnvironment } from './client-config';
 import { startLocalS3, type LocalS3 } from './local-s3';
+import { boto3Python } from '../../../../tools/boto3-python';
 
 const run = promisify(execFile);
 
-async function boto3Python(): Promise<string | undefined> {
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    try {
-      await run(python, ['-c', 'import boto3']);
-      return python;
-    } catch {
-      /* try the next interpreter */
-    }
-  }
-  return undefined;
-}
 
 describe('startLocalS3', () => {
   let dir: string;

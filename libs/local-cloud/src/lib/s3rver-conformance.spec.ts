@@ -7,6 +7,7 @@ import { ListObjectsV2Command, paginateListObjectsV2, PutObjectCommand, type S3C
 import { createS3Client, localSdkEnvironment } from './client-config';
 import { startLocalS3, type LocalS3 } from './local-s3';
 import { listObjects } from './s3-transfer';
+import { boto3Python } from '../../../../tools/boto3-python';
 
 const run = promisify(execFile);
 
@@ -63,17 +64,7 @@ describe('the embedded S3 lists like S3', () => {
   });
 
   it("works with boto3's paginator (when python3 has boto3)", async () => {
-    const python = await (async () => {
-      for (const candidate of ['/usr/bin/python3', 'python3']) {
-        try {
-          await run(candidate, ['-c', 'import boto3']);
-          return candidate;
-        } catch {
-          /* next */
-        }
-      }
-      return undefined;
-    })();
+    const python = await boto3Python();
     if (!python) {
       console.warn('boto3 not installed: boto3 pagination not checked in this run');
       return;

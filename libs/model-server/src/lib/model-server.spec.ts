@@ -9,20 +9,10 @@ import { deferred, FakePredictor, solidPng } from '../../test/fake-predictor';
 import { ModelServerConfigError } from '../errors';
 import { createJsonLogger } from './json-logger';
 import { ModelServer } from './model-server';
+import { boto3Python } from '../../../../tools/boto3-python';
 
 const run = promisify(execFile);
 
-async function boto3Python(): Promise<string | undefined> {
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    try {
-      await run(python, ['-c', 'import boto3']);
-      return python;
-    } catch {
-      /* try the next interpreter */
-    }
-  }
-  return undefined;
-}
 
 const red = solidPng(200);
 const dark = solidPng(10);
