@@ -1,6 +1,7 @@
 // ESLint flat-config helper: lets a project's tests and benchmarks import the shared test/bench kits
-// in tools/ by relative path (tools/ is no Nx project, so @nx/enforce-module-boundaries rejects such
-// imports as "external resources"). The rule's other options are taken from the workspace config.
+// in tools/ by relative path. tools/ is the Nx project `workspace-tools` (so `nx affected` sees who
+// uses it), but @nx/enforce-module-boundaries rejects relative imports of another project; these
+// kits have no package entry point by design. The rule's other options come from the workspace config.
 const RULE = '@nx/enforce-module-boundaries';
 const TOOLS_IMPORT = '^(\\.\\./)+tools/[\\w.-]+$';
 

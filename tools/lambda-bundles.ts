@@ -3,6 +3,7 @@
 // project.json build target (mapped as @nx/esbuild maps them), so there is no second copy.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { localLambdaContext } from '@scones/local-cloud';
@@ -15,6 +16,17 @@ function findWorkspaceRoot(from: string): string {
     if (existsSync(join(dir, 'nx.json'))) return dir;
     if (dirname(dir) === dir) throw new Error(`no nx.json above ${from}`);
   }
+}
+
+/**
+ * A fresh scratch directory inside the workspace (`node_modules/.cache/scones/<prefix>XXXXXX`), for
+ * bundles that must resolve the workspace's node_modules. Creates the parent first: a test cannot
+ * count on another test or tool having made it.
+ */
+export async function workspaceScratch(prefix: string): Promise<string> {
+  const parent = join(WORKSPACE_ROOT, 'node_modules/.cache/scones');
+  await mkdir(parent, { recursive: true });
+  return mkdtemp(join(parent, prefix));
 }
 
 /** The @nx/esbuild executor options the Lambda apps use. */

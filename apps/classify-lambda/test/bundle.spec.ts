@@ -1,12 +1,12 @@
 // The bundled handler (built with the options of project.json) in a fresh Node process, calling the
 // project's model server (SageMaker Runtime API over HTTP, fake predictors) through InvokeEndpoint,
 // configured only through the standard SDK environment variables.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createModelServer, type ModelServer, type Predictor } from '@scones/model-server';
-import { WORKSPACE_ROOT, buildLambdaBundle, invokeBundledHandler, type Bundle } from '../../../tools/lambda-bundles';
+import { buildLambdaBundle, invokeBundledHandler, type Bundle, workspaceScratch } from '../../../tools/lambda-bundles';
 
 const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
 const EVENT = { statusCode: 200, body: { image_data: PNG_B64, s3_bucket: 'scones', s3_key: 'data/test/bicycle_s_000513.png', inferences: [] } };
@@ -46,7 +46,7 @@ describe('classify-lambda bundle', () => {
   const endpointEnv = (name: string) => env(servers.get(name)!.url, name);
 
   beforeAll(async () => {
-    outdir = await mkdtemp(join(WORKSPACE_ROOT, 'node_modules/.cache/scones/classify-lambda-'));
+    outdir = await workspaceScratch('classify-lambda-');
     const starting = Object.entries(predictors).map(async ([endpointName, predictor]) => {
       const server = createModelServer({ endpointName, predictor });
       servers.set(endpointName, { server, url: await server.listen() });

@@ -1,7 +1,7 @@
 // The bundled handler (built with the options of project.json) in a fresh Node process.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WORKSPACE_ROOT, buildLambdaBundle, bytesByPackage, invokeBundledHandler, type Bundle } from '../../../tools/lambda-bundles';
+import { buildLambdaBundle, bytesByPackage, invokeBundledHandler, type Bundle, workspaceScratch } from '../../../tools/lambda-bundles';
 
 const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
 const classified = (inferences: number[]) => ({ statusCode: 200, body: { image_data: PNG_B64, s3_bucket: 'scones', s3_key: 'data/test/x.png', inferences } });
@@ -11,7 +11,7 @@ describe('filter-lambda bundle', () => {
   let bundle: Bundle;
 
   beforeAll(async () => {
-    outdir = await mkdtemp(join(WORKSPACE_ROOT, 'node_modules/.cache/scones/filter-lambda-'));
+    outdir = await workspaceScratch('filter-lambda-');
     bundle = await buildLambdaBundle('filter-lambda', { outdir });
   }, 60_000);
   afterAll(() => rm(outdir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createS3Client, localSdkEnvironment, startLocalS3, type LocalS3 } from '@scones/local-cloud';
-import { WORKSPACE_ROOT, buildLambdaBundle, invokeBundledHandler, type Bundle } from '../../../tools/lambda-bundles';
+import { buildLambdaBundle, invokeBundledHandler, type Bundle, workspaceScratch } from '../../../tools/lambda-bundles';
 import { ENDPOINT, SCHEDULED, seedBucket } from './fixture';
 
 describe('report-generator Lambda bundle', () => {
@@ -15,7 +15,7 @@ describe('report-generator Lambda bundle', () => {
   let s3: LocalS3;
 
   beforeAll(async () => {
-    outdir = await mkdtemp(join(WORKSPACE_ROOT, 'node_modules/.cache/scones/report-generator-'));
+    outdir = await workspaceScratch('report-generator-');
     root = await mkdtemp(join(tmpdir(), 'report-bundle-'));
     s3 = await startLocalS3({ directory: join(root, 's3'), buckets: ['scones'] });
     await seedBucket(createS3Client(s3.target), 'scones');

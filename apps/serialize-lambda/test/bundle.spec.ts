@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client, localSdkEnvironment, startLocalS3, type LocalS3 } from '@scones/local-cloud';
-import { WORKSPACE_ROOT, buildLambdaBundle, bytesByPackage, invokeBundledHandler, type Bundle } from '../../../tools/lambda-bundles';
+import { buildLambdaBundle, bytesByPackage, invokeBundledHandler, type Bundle, workspaceScratch } from '../../../tools/lambda-bundles';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64');
 
@@ -18,7 +18,7 @@ describe('serialize-lambda bundle', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    outdir = await mkdtemp(join(WORKSPACE_ROOT, 'node_modules/.cache/scones/serialize-lambda-'));
+    outdir = await workspaceScratch('serialize-lambda-');
     s3Dir = await mkdtemp(join(tmpdir(), 'scones-serialize-'));
     [bundle, s3] = await Promise.all([buildLambdaBundle('serialize-lambda', { outdir }), startLocalS3({ directory: s3Dir })]);
     env = localSdkEnvironment(s3.target);

@@ -26,6 +26,12 @@ export {
   monitoringBaselineSchema,
   thresholdRecommendationSchema,
   brightnessSampleSchema,
+  embeddingBaselineSchema,
+  float32MatrixSchema,
+  encodeFloat32Matrix,
+  decodeFloat32Matrix,
+  type EmbeddingBaseline,
+  type Float32MatrixJson,
   type ModelManifest,
   type MonitoringBaseline,
   type ThresholdRecommendation,
@@ -37,3 +43,12 @@ export {
   ENDPOINT_NAME_PATTERN,
   type EndpointRegistration,
 } from './lib/endpoint-registration';
+export {
+  bucketLayout,
+  normalizeDataPrefix,
+  DEFAULT_BUCKET_LAYOUT,
+  DEFAULT_DATA_PREFIX,
+  MODELS_PREFIX,
+  REPORTS_PREFIX,
+  type BucketLayout,
+} from './lib/bucket-layout';

@@ -12,7 +12,7 @@ import { decodeImage, encodePng, type RgbImage } from '@scones/image-classifier'
 import { createS3Client, putObjects, startLocalS3, type LocalS3 } from '@scones/local-cloud';
 import { createModelServer, type ModelServer, type Predictor } from '@scones/model-server';
 import { formatLst } from '@scones/payload-schemas';
-import { WORKSPACE_ROOT, buildLambdaBundle } from '../../../tools/lambda-bundles';
+import { buildLambdaBundle, workspaceScratch } from '../../../tools/lambda-bundles';
 import { LOCAL_FUNCTION_NAMES, lambdaBundleFile } from '../src/index';
 
 export const CLASS_NAMES = ['bicycle', 'motorcycle'];
@@ -30,10 +30,7 @@ export async function buildBundles(directory: string): Promise<Record<string, st
   return Object.fromEntries(names.map((name) => [name, lambdaBundleFile(directory, name)]));
 }
 
-/** A scratch directory inside the workspace (bundles there resolve the workspace's node_modules). */
-export function workspaceScratch(prefix: string): Promise<string> {
-  return mkdtemp(join(WORKSPACE_ROOT, 'node_modules/.cache/scones', prefix));
-}
+export { workspaceScratch };
 
 /** `n` distinct 32x32 images with pseudo-random pixels (CIFAR-sized PNGs), alternating labels. */
 export function syntheticImages(n: number, seed = 1): StagedImage[] {

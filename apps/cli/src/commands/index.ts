@@ -7,6 +7,20 @@ import { deployCommand } from './deploy';
 import { invokeCommand } from './invoke';
 import { runWorkflowCommand } from './run';
 import { loadCommand } from './load';
+import { downCommand, envCommand, statusCommand, upCommand } from './up';
 
-/** Every `scones` subcommand, in the order of the workflow. */
-export const commands: Array<() => Command> = [demoCommand, stageCommand, trainCommand, deployCommand, invokeCommand, runWorkflowCommand, loadCommand, reportCommand];
+/** Every `scones` subcommand: the local stack first, then the workflow in its order. */
+export const commands: Array<() => Command> = [
+  upCommand,
+  downCommand,
+  statusCommand,
+  envCommand,
+  demoCommand,
+  stageCommand,
+  trainCommand,
+  deployCommand,
+  invokeCommand,
+  runWorkflowCommand,
+  loadCommand,
+  reportCommand,
+];

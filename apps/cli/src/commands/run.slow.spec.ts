@@ -91,8 +91,14 @@ describe('scones run / load on the local target', () => {
     const { code, stdout, stderr } = await scones(['load', ...local(), '--rate', '20', '--duration', '1s', '--concurrency', '4', '--json'], env);
     expect(code).toBe(0);
     const { report } = JSON.parse(stdout);
-    expect(report).toMatchObject({ started: 20, completed: 20, failedOtherwise: 0, interrupted: false });
-    expect(report.succeeded + report.thresholdNotMet).toBe(20);
+    // How many start in 1 s depends on the machine (at most 4 in flight); the exact schedule is
+    // covered with a virtual clock in libs/workflow's load-generator.spec.ts. Here: the rate is an
+    // upper bound, and every started execution is accounted for.
+    expect(report).toMatchObject({ failedOtherwise: 0, interrupted: false });
+    expect(report.started).toBeGreaterThanOrEqual(1);
+    expect(report.started).toBeLessThanOrEqual(20);
+    expect(report.completed).toBe(report.started);
+    expect(report.succeeded + report.thresholdNotMet).toBe(report.completed);
     expect(report.latencyMs.p50).toBeGreaterThan(0);
     expect(stderr).toContain('scones load: 20/s for 1.00 s, at most 4 in flight, over 3 images');
   });

@@ -64,7 +64,9 @@ describe('EndpointRegistry', () => {
     children.push(parent);
     const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
     expect(processIsAlive(pid)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Wait for the condition itself (the child exits after 0.1 s, however slow the machine is).
+    const deadline = Date.now() + 20_000;
+    while (processIsAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(processIsAlive(pid)).toBe(false);
     expect(processIsAlive(parent.pid!)).toBe(true);
   });

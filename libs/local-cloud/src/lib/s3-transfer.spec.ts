@@ -9,18 +9,27 @@ import { deleteObjects, listObjects, md5Etag, putObjects, S3TransferError, type 
 const objects = (n: number, prefix = 'data/train/'): ObjectToPut[] =>
   Array.from({ length: n }, (_, i) => ({ key: `${prefix}img_${String(i).padStart(3, '0')}.png`, body: Buffer.from(`image ${i}`), contentType: 'image/png' }));
 
-/** Counts requests in flight through a client (the real one underneath). */
-function countingClient(client: S3Client): { client: S3Client; maxInFlight: () => number; puts: string[] } {
+/**
+ * Counts requests in flight through a client (the real one underneath). With `holdUntil`, the
+ * first requests wait until that many are in flight at once, so a test sees the concurrency limit
+ * reached whatever the machine's speed (without it, fast answers could keep it below the limit).
+ */
+function countingClient(client: S3Client, holdUntil = 0): { client: S3Client; maxInFlight: () => number; puts: string[] } {
   let inFlight = 0;
   let max = 0;
   const puts: string[] = [];
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (release = resolve));
+  if (holdUntil === 0) release();
   const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
   const wrapped = Object.create(client) as S3Client;
   (wrapped as unknown as { send: typeof send }).send = async (command, options) => {
     if (command instanceof PutObjectCommand) puts.push(command.input.Key!);
     inFlight++;
     max = Math.max(max, inFlight);
+    if (inFlight >= holdUntil) release();
     try {
+      await reached;
       return await send(command, options);
     } finally {
       inFlight--;
@@ -45,7 +54,7 @@ describe('s3 transfer', () => {
   });
 
   it('uploads with bounded concurrency and reports progress', async () => {
-    const counting = countingClient(client);
+    const counting = countingClient(client, 4);
     const progress: number[] = [];
     const result = await putObjects(counting.client, 'scones', objects(40), { concurrency: 4, onProgress: (p) => progress.push(p.done) });
     expect(result).toEqual({ put: 40, skipped: 0, bytes: objects(40).reduce((n, o) => n + o.body.length, 0) });
@@ -57,18 +66,20 @@ describe('s3 transfer', () => {
   });
 
   it('lists keys with ETags (the MD5 of the body), across pages', async () => {
-    const listed = await listObjects(client, 'scones', 'data/train/', { pageSize: 7 });
+    await putObjects(client, 'scones', objects(40, 'list/'));
+    const listed = await listObjects(client, 'scones', 'list/', { pageSize: 7 });
     expect(listed.size).toBe(40);
-    expect(listed.get('data/train/img_003.png')).toEqual({ etag: md5Etag(Buffer.from('image 3')), size: 7 });
+    expect(listed.get('list/img_003.png')).toEqual({ etag: md5Etag(Buffer.from('image 3')), size: 7 });
   });
 
   it('skips objects already there with the same bytes, uploads changed ones', async () => {
-    const existing = await listObjects(client, 'scones', 'data/train/');
-    const changed = objects(40).map((o, i) => (i === 5 ? { ...o, body: 'changed' } : o));
+    await putObjects(client, 'scones', objects(40, 'skip/'));
+    const existing = await listObjects(client, 'scones', 'skip/');
+    const changed = objects(40, 'skip/').map((o, i) => (i === 5 ? { ...o, body: 'changed' } : o));
     const counting = countingClient(client);
     const result = await putObjects(counting.client, 'scones', changed, { existing });
     expect(result).toMatchObject({ put: 1, skipped: 39 });
-    expect(counting.puts).toEqual(['data/train/img_005.png']);
+    expect(counting.puts).toEqual(['skip/img_005.png']);
   });
 
   it('pulls from an async iterable that is still being produced', async () => {
@@ -83,8 +94,9 @@ describe('s3 transfer', () => {
   });
 
   it('deletes keys', async () => {
-    expect(await deleteObjects(client, 'scones', ['stream/img_000.png', 'stream/img_001.png'])).toBe(2);
-    expect((await listObjects(client, 'scones', 'stream/')).size).toBe(8);
+    await putObjects(client, 'scones', objects(10, 'delete/'));
+    expect(await deleteObjects(client, 'scones', ['delete/img_000.png', 'delete/img_001.png'])).toBe(2);
+    expect((await listObjects(client, 'scones', 'delete/')).size).toBe(8);
   });
 
   it('names the bucket and key when a put fails, and stops the producer', async () => {

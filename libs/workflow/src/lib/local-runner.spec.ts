@@ -150,7 +150,8 @@ describe('LocalWorkflowRunner with the single-image definition', () => {
 
   it('reports a handler that outlives the function timeout as Lambda.Unknown', async () => {
     const { handlers } = fakeLambdas();
-    const slow: LambdaHandler = () => new Promise((resolve) => setTimeout(resolve, 300).unref());
+    // Never settles: only the function timeout can end it, whatever the machine's speed.
+    const slow: LambdaHandler = () => new Promise(() => undefined);
     const outcome = await new LocalWorkflowRunner(definition, { handlers: { ...handlers, [LOCAL_FUNCTION_NAMES.classify]: slow }, functionTimeoutMs: 20 }).execute(
       input('data/test/confident.png'),
     );
@@ -170,8 +171,13 @@ describe('LocalWorkflowRunner with the single-image definition', () => {
     const { handlers } = fakeLambdas();
     const controller = new AbortController();
     const stuck: LambdaHandler = () => {
-      setTimeout(() => controller.abort(), 10);
-      return new Promise((resolve) => setTimeout(resolve, 300).unref());
+      // The abort comes while the task runs; the task ends just after it (no timers left behind).
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          controller.abort();
+          setImmediate(() => resolve({}));
+        }),
+      );
     };
     const outcome = await new LocalWorkflowRunner(definition, { handlers: { ...handlers, [LOCAL_FUNCTION_NAMES.serialize]: stuck } }).execute(input('data/test/confident.png'), {
       signal: controller.signal,

@@ -1,0 +1,22 @@
+// Test helpers for code that runs against the local stack (not part of the production API).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack, type LocalStack, type StackOptions } from './lib/stack';
+
+export interface TestStack extends LocalStack {
+  /** Closes the stack and removes its data directory. */
+  dispose(): Promise<void>;
+}
+
+/** A stack on a free port over a fresh temporary data directory. */
+export async function startTestStack(options: Omit<StackOptions, 'port' | 'dataDir'> & { dataDir?: string } = {}): Promise<TestStack> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'scones-stack-')));
+  const stack = await startStack({ ...options, dataDir, port: 0 });
+  return Object.assign(stack, {
+    async dispose() {
+      await stack.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  });
+}
