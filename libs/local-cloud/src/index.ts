@@ -3,7 +3,9 @@ export {
   DEFAULT_LOCAL_BUCKET,
   LOCAL_REGION,
   LOCAL_CREDENTIALS,
+  LOCAL_ROLE_ARN,
   parseTargetKind,
+  stackTarget,
   type Target,
   type TargetKind,
 } from './lib/target';
@@ -13,6 +15,8 @@ export {
   createS3Client,
   createSageMakerRuntimeClient,
   localSdkEnvironment,
+  serviceClientConfig,
+  type LocalClientConfig,
 } from './lib/client-config';
 export { startLocalS3, DEFAULT_LOCAL_S3_DIRECTORY, type LocalS3, type LocalS3Options } from './lib/local-s3';
 export { s3ClientConfigFromEnvironment } from './lib/environment-client-config';
@@ -49,3 +53,4 @@ export {
 } from './lib/endpoint-registry';
 export { sageMakerClientConfig, createSageMakerClient } from './lib/sagemaker-client';
 export { stepFunctionsClientConfig, createStepFunctionsClient } from './lib/step-functions-client';
+export { createLambdaClient, createLogsClient, createSnsClient } from './lib/stack-clients';

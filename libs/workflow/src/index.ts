@@ -33,11 +33,11 @@ export {
   type BatchWorkflowOptions,
 } from './lib/workflow-definition';
 export { ensurePromiseWithResolvers } from './lib/promise-with-resolvers';
-export { TaskFailure, STATE_DATA_LIMIT_BYTES } from './lib/task-failure';
+export { TaskFailure, STATE_DATA_LIMIT_BYTES, checkStateDataSize } from './lib/task-failure';
 export { createLambdaInvoker, functionNameOf, lambdaErrorCause, LAMBDA_PAYLOAD_LIMIT_BYTES, type LambdaHandler, type LambdaInvokeResult, type LambdaInvokerOptions } from './lib/lambda-invoke';
 export { createSnsPublisher, createS3ObjectLister, type Notification, type SnsPublishResult, type ListObjectsV2Result } from './lib/local-integrations';
 export type { ExecutionOutcome, ExecutionStatus, HistoryEvent, ExecuteOptions, WorkflowExecutor } from './lib/execution';
-export { LocalWorkflowRunner, type LocalWorkflowRunnerOptions } from './lib/local-runner';
+export { LocalWorkflowRunner, scaleRetryIntervals, type LocalWorkflowRunnerOptions } from './lib/local-runner';
 export { summarizeLatencies, percentile, type LatencySummary } from './lib/latency';
 export {
   groundTruthFromLst,
@@ -56,3 +56,5 @@ export { lambdaBundleFile, checkLambdaBundle, loadLambdaHandlers, type BundleFre
 export { loadLocalLambdas, type LocalLambdasOptions } from './lib/local-lambdas';
 export { testCase, randomKeys } from './lib/test-cases';
 export { runExecutions, type RunExecutionsOptions } from './lib/run-executions';
+export { workflowResourceNames, WORKFLOW_FUNCTION_SETTINGS, WORKFLOW_LAMBDA_RUNTIME, type WorkflowResourceNames, type WorkflowFunctionSettings } from './lib/resource-names';
+export { installWorkflow, findStateMachine, putUserStateMachine, type WorkflowInstallClients, type InstallWorkflowOptions, type InstalledWorkflow } from './lib/install-workflow';

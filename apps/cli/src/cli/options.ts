@@ -37,9 +37,14 @@ export const targetOption = () =>
 /** `--json`, the same on every command that produces a result. */
 export const jsonOption = () => new Option('--json', 'print one machine-readable JSON summary on stdout (progress stays on stderr)');
 
-/** `--s3-dir`, where the embedded S3 keeps its data. */
-export const s3DirOption = () =>
-  new Option('--s3-dir <dir>', 'data directory of the embedded S3 (local target)').env('SCONES_S3_DIR').default('.scones/s3');
+/**
+ * `--data-prefix`: where the staged images and manifests are in the bucket (the bucket layout's
+ * data prefix): `data/` (default), or '' for the course's starter layout at the bucket root.
+ */
+export const dataPrefixOption = () =>
+  new Option('--data-prefix <prefix>', "where the staged data is in the bucket: data/ (default), or '' for the course's layout (train/, test/, train.lst, test.lst at the root)")
+    .env('SCONES_DATA_PREFIX')
+    .default('data/');
 
 /** `--bucket`. */
 export const bucketOption = (localDefault = 'scones') =>

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { integer } from './options';
 
@@ -16,11 +17,20 @@ export const stackPortOption = () =>
 
 /**
  * How the stack started by this CLI runs its worker processes (endpoints, training jobs, Lambda
- * runtimes): this same CLI with the hidden `__stack-worker` command, so it works from the source
- * launcher (tools/scones.js) and from a built dist/apps/cli alike.
+ * runtimes). In a source checkout: the stack's own lean worker entry (bundled and cached by
+ * tools/run-ts.js), so a Lambda cold start does not load the whole CLI. From a built dist/apps/cli
+ * without sources: this same CLI with the hidden `__stack-worker` command.
  */
 export function cliWorkerCommand(): string[] {
+  const root = process.env.SCONES_ROOT;
+  const entry = root ? join(root, 'libs/local-stack/src/worker-main.ts') : undefined;
+  if (root && entry && existsSync(entry)) return [process.execPath, join(root, 'tools/run-ts.js'), entry];
   return [process.execPath, ...process.execArgv, resolve(process.argv[1]), STACK_WORKER_COMMAND];
+}
+
+/** The command line of this CLI itself (launcher or built main), for the processes it starts. */
+export function cliCommand(): string[] {
+  return [process.execPath, ...process.execArgv, resolve(process.argv[1])];
 }
 
 export const STACK_WORKER_COMMAND = '__stack-worker';

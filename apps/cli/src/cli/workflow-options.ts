@@ -1,19 +1,20 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from './errors';
 import { DEFAULT_STACK } from './library-defaults';
-import { bucketOption, decimal, s3DirOption, targetOption } from './options';
+import { bucketOption, dataPrefixOption, decimal, targetOption } from './options';
+import { dataDirOption } from './stack-options';
 
 /** The options `scones run` and `scones load` share: where the workflow runs. */
 export interface WorkflowTargetOptions {
   target: 'local' | 'aws';
   bucket: string;
-  s3Dir: string;
+  dataDir: string;
+  dataPrefix: string;
   endpoint: string;
-  endpointUrl?: string;
-  endpointsDir?: string;
   threshold?: number;
   lambdaBundles?: string;
-  retryIntervalScale: number;
+  definition?: string;
+  stateMachineName?: string;
   stateMachineArn?: string;
   batchStateMachineArn?: string;
   stack: string;
@@ -25,17 +26,17 @@ export function addWorkflowTargetOptions(command: Command, { batch }: { batch: b
   command
     .addOption(targetOption())
     .addOption(bucketOption())
-    .addOption(s3DirOption())
-    .addOption(new Option('--endpoint <name>', 'local: the endpoint classify invokes (ENDPOINT_NAME), found in the endpoint registry').env('SCONES_ENDPOINT').default('scones-endpoint'))
-    .addOption(new Option('--endpoint-url <url>', 'local: its SageMaker Runtime URL instead of the registry entry'))
-    .addOption(new Option('--endpoints-dir <dir>', 'local: endpoint registry directory').env('SCONES_ENDPOINTS_DIR'))
-    .addOption(new Option('--threshold <p>', "local: the filter's THRESHOLD (default: the deployed model's threshold.value from its manifest)").argParser(decimal(0, 1)))
+    .addOption(dataDirOption())
+    .addOption(dataPrefixOption())
+    .addOption(new Option('--definition <file.asl.json>', 'local: run your own state machine (e.g. exported from the Step Functions console) instead of the project\'s; created or updated on the local stack'))
+    .addOption(new Option('--state-machine-name <name>', 'local, with --definition: its name on the stack (default: the file name without .asl.json/.json)'))
+    .addOption(new Option('--endpoint <name>', "local: the endpoint the project's classify function invokes (ENDPOINT_NAME)").env('SCONES_ENDPOINT').default('scones-endpoint'))
+    .addOption(new Option('--threshold <p>', "local: the project's filter THRESHOLD (default: the deployed model's threshold.value from its manifest)").argParser(decimal(0, 1)))
     .addOption(
-      new Option('--lambda-bundles <dir>', 'local: prebuilt bundles <dir>/<function>/main.js (default: dist/apps, rebuilt first when missing or older than their sources)').env(
+      new Option('--lambda-bundles <dir>', 'local: prebuilt bundles <dir>/<app>/main.js of the three functions (default: dist/apps, rebuilt first when missing or older than their sources)').env(
         'SCONES_LAMBDA_BUNDLES',
       ),
     )
-    .addOption(new Option('--retry-interval-scale <x>', "local: multiply the definition's Retry intervals (1 s, 2 s, 4 s) by this").argParser(decimal(0, 1)).default(1))
     .addOption(new Option('--state-machine-arn <arn>', 'aws: the single-image state machine (default: from the stack outputs)'));
   if (batch) command.addOption(new Option('--batch-state-machine-arn <arn>', 'aws: the batch state machine for --all (default: from the stack outputs)'));
   return command
@@ -43,7 +44,7 @@ export function addWorkflowTargetOptions(command: Command, { batch }: { batch: b
     .addOption(new Option('--region <region>', 'aws: region (default: the SDK configuration)'));
 }
 
-const LOCAL_ONLY = ['endpointUrl', 'threshold', 'lambdaBundles', 'retryIntervalScale'] as const;
+const LOCAL_ONLY = ['threshold', 'lambdaBundles', 'definition', 'stateMachineName'] as const;
 const AWS_ONLY = ['stateMachineArn', 'batchStateMachineArn', 'stack', 'region'] as const;
 const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -52,4 +53,11 @@ export function checkTargetOptions(command: Command, options: WorkflowTargetOpti
   const given = (name: string) => command.getOptionValueSource(name) === 'cli';
   const wrong = options.target === 'aws' ? LOCAL_ONLY.filter(given) : AWS_ONLY.filter(given);
   if (wrong.length) throw new UsageError(`${wrong.map(flag).join(', ')} ${wrong.length > 1 ? 'apply' : 'applies'} to --target ${options.target === 'aws' ? 'local' : 'aws'} only`);
+  if (options.definition !== undefined) {
+    for (const name of ['threshold', 'lambdaBundles'] as const) {
+      if (given(name)) throw new UsageError(`${flag(name)} configures the project's own functions; with --definition your state machine runs the functions you deployed (scones functions deploy)`);
+    }
+  } else if (given('stateMachineName')) {
+    throw new UsageError('--state-machine-name applies with --definition only');
+  }
 }

@@ -1,48 +1,53 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { describeArtifactFile, MANIFEST_FILE, readManifest, type ArtifactLocation } from '@scones/image-classifier';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { artifactAtUrl, readManifest } from '@scones/image-classifier';
 import {
+  createLambdaClient,
   createS3Client,
+  createSageMakerClient,
+  createSnsClient,
   createStepFunctionsClient,
-  EndpointRegistry,
   listObjects,
+  LOCAL_ROLE_ARN,
   readStackOutputs,
-  startLocalS3,
-  type LocalS3,
   type StackOutputs,
 } from '@scones/local-cloud';
+import { describeDeployedModel, type DeployedModel } from '@scones/model-server';
+import { bucketLayout, WorkflowErrorName, type BucketLayout, type ModelManifest } from '@scones/payload-schemas';
 import {
-  buildBatchWorkflowDefinition,
-  buildWorkflowDefinition,
   checkLambdaBundle,
   groundTruthFromLst,
+  installWorkflow,
   lambdaBundleFile,
   LambdaBundleError,
-  loadLocalLambdas,
-  LocalWorkflowRunner,
-  LOCAL_FUNCTION_NAMES,
-  LOCAL_NOTIFY_TOPIC_ARN,
+  putUserStateMachine,
   StepFunctionsExecutor,
+  WORKFLOW_FUNCTION_SETTINGS,
+  WorkflowDefinitionError,
+  workflowResourceNames,
   type GroundTruth,
-  type LambdaHandler,
   type WorkflowExecutor,
 } from '@scones/workflow';
-import { WorkflowErrorName } from '@scones/payload-schemas';
 import { UsageError } from './errors';
 import type { Output } from './output';
+import { openTarget } from './target';
 import type { WorkflowTargetOptions } from './workflow-options';
 import { isImageKey } from './image-keys';
 
-/** An opened workflow target: executors for both definitions and the bucket's S3 client. */
+/** An opened workflow target: executors for the state machines and the bucket's S3 client. */
 export interface WorkflowSession {
   target: 'local' | 'aws';
   bucket: string;
+  layout: BucketLayout;
   s3: S3Client;
   single: WorkflowExecutor;
-  /** The batch (Map) state machine; `maxConcurrency` only locally (on AWS it is deployed). */
-  batch(maxConcurrency?: number): WorkflowExecutor;
+  /** The batch (Map) state machine; undefined for a user's own definition (it has none). */
+  batch?: WorkflowExecutor;
   /** What the session runs against, for the command's result. */
   describe: Record<string, string | number | null>;
   /** Class names of the deployed model, when known. */
@@ -52,34 +57,45 @@ export interface WorkflowSession {
 
 export interface SessionNeeds {
   batch?: boolean;
-  /** Record each local execution's history (the load generator does not need it). */
+  /** The batch Map's MaxConcurrency (local: the installed batch definition gets it). */
+  maxConcurrency?: number;
+  /** Read each execution's history (GetExecutionHistory). */
   history?: boolean;
   bucketGiven: boolean;
 }
 
 export async function openWorkflowSession(options: WorkflowTargetOptions, needs: SessionNeeds, output: Output, signal: AbortSignal): Promise<WorkflowSession> {
-  return options.target === 'aws' ? openAwsSession(options, needs, signal) : openLocalSession(options, needs, output, signal);
+  let layout: BucketLayout;
+  try {
+    layout = bucketLayout(options.dataPrefix);
+  } catch (error) {
+    throw new UsageError(`--data-prefix: ${(error as Error).message}`);
+  }
+  return options.target === 'aws' ? openAwsSession(options, needs, layout, signal) : openLocalSession(options, needs, layout, output, signal);
 }
 
-async function openAwsSession(options: WorkflowTargetOptions, needs: SessionNeeds, signal: AbortSignal): Promise<WorkflowSession> {
+async function openAwsSession(options: WorkflowTargetOptions, needs: SessionNeeds, layout: BucketLayout, signal: AbortSignal): Promise<WorkflowSession> {
+  if (needs.maxConcurrency !== undefined) throw new UsageError('--max-concurrency applies to --target local only (on AWS it is part of the deployed batch state machine)');
   const missing = !options.stateMachineArn || (needs.batch && !options.batchStateMachineArn) || !needs.bucketGiven;
   const outputs: StackOutputs | undefined = missing ? await readStackOutputs(options.stack, { region: options.region, signal }) : undefined;
   const bucket = needs.bucketGiven ? options.bucket : (outputs as StackOutputs).bucketName;
   const client = createStepFunctionsClient({ kind: 'aws', region: options.region });
   const stateMachineArn = options.stateMachineArn ?? (outputs as StackOutputs).stateMachineArn;
   const batchStateMachineArn = options.batchStateMachineArn ?? outputs?.batchStateMachineArn ?? null;
+  if (needs.batch && !batchStateMachineArn) throw new UsageError('--all needs the batch state machine: pass --batch-state-machine-arn or --stack');
+  const s3 = createS3Client({ kind: 'aws', region: options.region });
   return {
     target: 'aws',
     bucket,
-    s3: createS3Client({ kind: 'aws', region: options.region }),
-    single: new StepFunctionsExecutor({ client, stateMachineArn }),
-    batch: (maxConcurrency) => {
-      if (maxConcurrency !== undefined) throw new UsageError('--max-concurrency applies to --target local only (on AWS it is part of the deployed batch state machine)');
-      if (!batchStateMachineArn) throw new UsageError('--all needs the batch state machine: pass --batch-state-machine-arn or --stack');
-      return new StepFunctionsExecutor({ client, stateMachineArn: batchStateMachineArn });
-    },
+    layout,
+    s3,
+    single: new StepFunctionsExecutor({ client, stateMachineArn, history: needs.history }),
+    ...(batchStateMachineArn ? { batch: new StepFunctionsExecutor({ client, stateMachineArn: batchStateMachineArn }) } : {}),
     describe: { stateMachineArn, batchStateMachineArn, bucket },
-    close: async () => client.destroy(),
+    close: async () => {
+      client.destroy();
+      s3.destroy();
+    },
   };
 }
 
@@ -88,70 +104,108 @@ function workspaceRoot(): string {
   return process.env.SCONES_ROOT ?? process.cwd();
 }
 
-async function openLocalSession(options: WorkflowTargetOptions, needs: SessionNeeds, output: Output, signal: AbortSignal): Promise<WorkflowSession> {
-  const s3 = await startLocalS3({ directory: options.s3Dir, buckets: [options.bucket] });
+/**
+ * The local stack, through the same APIs as AWS: the project's functions (from their bundles),
+ * failure topic and state machines installed there under the CDK app's names — or the user's own
+ * definition created or updated — and executions run with StartExecution/DescribeExecution.
+ */
+async function openLocalSession(options: WorkflowTargetOptions, needs: SessionNeeds, layout: BucketLayout, output: Output, signal: AbortSignal): Promise<WorkflowSession> {
+  const opened = await openTarget(options, output);
+  const s3 = createS3Client(opened.target);
+  const sfn = createStepFunctionsClient(opened.target);
+  const clients: Array<{ destroy(): void }> = [s3, sfn];
+  const close = async () => {
+    for (const client of clients) client.destroy();
+    await opened.close();
+  };
+  // Locally an execution takes milliseconds: poll from 2 ms up to 50 ms.
+  const executor = (stateMachineArn: string, history = false) => new StepFunctionsExecutor({ client: sfn, stateMachineArn, pollIntervalMs: 2, maxPollIntervalMs: 50, history });
   try {
-    const s3Client = createS3Client(s3.target);
-    const { url, model } = await resolveEndpoint(options);
-    const location = model ? artifactLocation(model, s3Client) : undefined;
-    const manifest = location ? await readManifest(location, signal) : undefined;
-    const threshold = options.threshold ?? manifest?.threshold.value;
-    if (threshold === undefined) {
-      throw new UsageError(`--threshold is required with --endpoint-url (there is no deployed model manifest to read the threshold from)`);
+    if (options.definition !== undefined) {
+      const { name, arn } = await installUserDefinition(options, sfn, signal);
+      output.info(`scones: state machine ${name} on the local stack (${arn}) from ${options.definition}`);
+      return { target: 'local', bucket: options.bucket, layout, s3, single: executor(arn, needs.history), describe: { stateMachineArn: arn, definition: options.definition, stackUrl: opened.url ?? null, bucket: options.bucket }, close };
     }
-    if (options.threshold === undefined && location) output.info(`scones: THRESHOLD ${threshold} (threshold.value of ${describeArtifactFile(location, MANIFEST_FILE)})`);
+    const sagemaker = createSageMakerClient(opened.target);
+    const lambda = createLambdaClient(opened.target);
+    const sns = createSnsClient(opened.target);
+    clients.push(sagemaker, lambda, sns);
+    const model = await deployedModel(options, sagemaker, s3, signal);
+    const threshold = options.threshold ?? model.manifest?.threshold.value;
+    if (threshold === undefined) throw new UsageError(`--threshold is required: endpoint "${options.endpoint}" serves ${model.modelDataUrl ?? 'a model'} without a readable model manifest to take the threshold from`);
+    if (options.threshold === undefined) output.info(`scones: THRESHOLD ${threshold} (threshold.value of the model endpoint ${options.endpoint} serves, ${model.modelDataUrl})`);
     const bundles = await localBundles(options.lambdaBundles, output, signal);
-    const handlers: Record<string, LambdaHandler> = loadLocalLambdas({
-      bundles,
-      target: { ...s3.target, sagemakerRuntimeEndpoint: url },
-      endpointName: options.endpoint,
-      threshold,
-    });
-    const runnerOptions = { handlers, s3: s3Client, retryIntervalScale: options.retryIntervalScale, history: needs.history !== false };
-    const functions = { functions: LOCAL_FUNCTION_NAMES, notifyTopicArn: LOCAL_NOTIFY_TOPIC_ARN };
+    const installed = await installWorkflow(
+      { lambda, sfn, sns },
+      {
+        names: workflowResourceNames(),
+        bundles: { serialize: bundles[WORKFLOW_FUNCTION_SETTINGS.serialize.app], classify: bundles[WORKFLOW_FUNCTION_SETTINGS.classify.app], filter: bundles[WORKFLOW_FUNCTION_SETTINGS.filter.app] },
+        endpointName: options.endpoint,
+        threshold,
+        roleArn: LOCAL_ROLE_ARN,
+        ...(needs.maxConcurrency !== undefined ? { maxConcurrency: needs.maxConcurrency } : {}),
+        signal,
+        onProgress: (message) => output.info(`scones: ${message}`),
+      },
+    );
     return {
       target: 'local',
       bucket: options.bucket,
-      s3: s3Client,
-      single: new LocalWorkflowRunner(buildWorkflowDefinition(functions), runnerOptions),
-      batch: (maxConcurrency) => new LocalWorkflowRunner(buildBatchWorkflowDefinition({ ...functions, maxConcurrency }), { ...runnerOptions, stateMachineName: 'scones-batch-workflow' }),
-      describe: { endpoint: options.endpoint, endpointUrl: url, threshold, s3Endpoint: s3.endpoint, bucket: options.bucket },
-      ...(manifest ? { classNames: manifest.classNames } : {}),
-      close: () => stopQuietly(s3),
+      layout,
+      s3,
+      single: executor(installed.stateMachineArns.single, needs.history),
+      batch: executor(installed.stateMachineArns.batch),
+      describe: { endpoint: options.endpoint, threshold, stackUrl: opened.url ?? null, stateMachineArn: installed.stateMachineArns.single, batchStateMachineArn: installed.stateMachineArns.batch, bucket: options.bucket },
+      ...(model.manifest ? { classNames: model.manifest.classNames } : {}),
+      close,
     };
   } catch (error) {
-    await stopQuietly(s3);
+    await close();
     throw error;
   }
 }
 
-async function stopQuietly(s3: LocalS3): Promise<void> {
-  await s3.stop().catch(() => undefined);
-}
-
-/** The endpoint's URL (and the model it serves, for the threshold) from --endpoint-url or the registry. */
-async function resolveEndpoint(options: WorkflowTargetOptions): Promise<{ url: string; model?: string }> {
-  if (options.endpointUrl) {
-    try {
-      new URL(options.endpointUrl);
-    } catch {
-      throw new UsageError(`--endpoint-url: expected a URL like http://127.0.0.1:8080, got ${JSON.stringify(options.endpointUrl)}`);
+/** The endpoint's model and, when it is this project's, its manifest (threshold, class names). */
+async function deployedModel(options: WorkflowTargetOptions, sagemaker: SageMakerClient, s3: S3Client, signal: AbortSignal): Promise<{ modelDataUrl?: string; manifest?: ModelManifest }> {
+  let deployed: DeployedModel;
+  try {
+    deployed = await describeDeployedModel(sagemaker, options.endpoint, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (/could not find endpoint/i.test((error as Error).message)) {
+      throw new UsageError(`no endpoint named "${options.endpoint}" on the local stack: deploy one with \`scones deploy --name ${options.endpoint}\` (or pass --endpoint)`);
     }
-    return { url: options.endpointUrl };
+    throw error;
   }
-  const registry = new EndpointRegistry({ directory: options.endpointsDir });
-  const entry = await registry.get(options.endpoint);
-  if (entry) return { url: entry.url, model: entry.model };
-  const running = (await registry.list()).map((e) => e.name);
-  throw new UsageError(
-    `no local endpoint named "${options.endpoint}" is running (start one with \`scones deploy --name ${options.endpoint} --detach\`, or pass --endpoint-url)${running.length ? `; running: ${running.join(', ')}` : ''}`,
-  );
+  if (deployed.endpointStatus !== 'InService') throw new UsageError(`endpoint "${options.endpoint}" is ${deployed.endpointStatus}, not InService (see \`scones status\`)`);
+  if (!deployed.modelDataUrl) return {};
+  try {
+    return { modelDataUrl: deployed.modelDataUrl, manifest: await readManifest(artifactAtUrl(s3, deployed.modelDataUrl), signal) };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return { modelDataUrl: deployed.modelDataUrl };
+  }
 }
 
-/** The registry's `model`: a directory, or `s3://bucket/models/<job>/` in the embedded S3. */
-function artifactLocation(model: string, s3: S3Client): ArtifactLocation {
-  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(model);
-  return match ? { s3, bucket: match[1], prefix: match[2] } : model;
+/** `--definition <file>`: created, or updated when a state machine of that name exists. */
+async function installUserDefinition(options: WorkflowTargetOptions, sfn: SFNClient, signal: AbortSignal): Promise<{ name: string; arn: string }> {
+  const file = options.definition as string;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--definition ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  const name = options.stateMachineName ?? basename(file).replace(/(\.asl)?\.json$/i, '').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new UsageError(`--state-machine-name ${JSON.stringify(name)}: expected 1-80 letters, digits, hyphens and underscores`);
+  try {
+    return { name, arn: await putUserStateMachine(sfn, name, text, LOCAL_ROLE_ARN, signal) };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const e = error as Error;
+    // InvalidDefinition names the state and the problem: the file is the user's input.
+    throw new WorkflowDefinitionError(`${file}: ${e.name}: ${e.message}`);
+  }
 }
 
 /**
@@ -160,7 +214,7 @@ function artifactLocation(model: string, s3: S3Client): ArtifactLocation {
  * is missing or one of its sources changed since it was built.
  */
 async function localBundles(directory: string | undefined, output: Output, signal: AbortSignal): Promise<Record<string, string>> {
-  const names = Object.values(LOCAL_FUNCTION_NAMES);
+  const names = Object.values(WORKFLOW_FUNCTION_SETTINGS).map((settings) => settings.app);
   const root = workspaceRoot();
   const bundleDirectory = directory ?? join(root, 'dist/apps');
   const files: Record<string, string> = Object.fromEntries(names.map((name) => [name, lambdaBundleFile(bundleDirectory, name)]));

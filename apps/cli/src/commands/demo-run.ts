@@ -1,14 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { readManifest } from '@scones/image-classifier';
-import { DEFAULT_LOCAL_BUCKET, EndpointRegistry, createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
-import type { ModelManifest } from '@scones/payload-schemas';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteEndpointCommand, DescribeEndpointCommand, DescribeTrainingJobCommand, ListTrainingJobsCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { describeCifarSource, resolveCifarSource } from '@scones/cifar-decoder';
+import { artifactAtUrl, readManifest } from '@scones/image-classifier';
+import { createS3Client, createSageMakerClient, DEFAULT_LOCAL_BUCKET, listObjects } from '@scones/local-cloud';
+import { DEFAULT_BUCKET_LAYOUT, endpointNameSchema, type ModelManifest } from '@scones/payload-schemas';
 import { renderDemoSummary, summarizeDemo, type EndpointCounters } from '../cli/demo-summary';
-import { ExitCode, InterruptedError } from '../cli/errors';
+import { ExitCode, InterruptedError, UsageError } from '../cli/errors';
 import { isImageKey } from '../cli/image-keys';
 import type { Output } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
+import { openTarget } from '../cli/target';
 import type { DemoOptions } from './demo';
 
 type Json = Record<string, unknown>;
@@ -69,43 +71,45 @@ interface DemoModel {
   manifest: ModelManifest;
 }
 
-/** Runs `work` with a client of the embedded S3 in `s3Dir`, stopped afterwards. */
-async function withBucket<T>(s3Dir: string, work: (client: S3Client) => Promise<T>): Promise<T> {
-  const s3 = await startLocalS3({ directory: s3Dir, buckets: [DEFAULT_LOCAL_BUCKET] });
-  const client = createS3Client(s3.target);
-  try {
-    return await work(client);
-  } finally {
-    client.destroy();
-    await s3.stop();
-  }
+interface DemoClients {
+  s3: S3Client;
+  sagemaker: SageMakerClient;
 }
 
 /** Whether both channels are staged, and how many test images there are. */
 async function stagedData(client: S3Client, signal: AbortSignal): Promise<{ staged: boolean; testImages: number }> {
-  const keys = [...(await listObjects(client, DEFAULT_LOCAL_BUCKET, 'data/', { signal })).keys()];
+  const layout = DEFAULT_BUCKET_LAYOUT;
+  let keys: string[];
+  try {
+    keys = [...(await listObjects(client, DEFAULT_LOCAL_BUCKET, layout.dataPrefix, { signal })).keys()];
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchBucket' || /NoSuchBucket/.test((error as Error).message)) return { staged: false, testImages: 0 };
+    throw error;
+  }
   return {
-    staged: keys.includes('data/train.lst') && keys.includes('data/test.lst'),
-    testImages: keys.filter((key) => key.startsWith('data/test/') && isImageKey(key)).length,
+    staged: keys.includes(layout.trainManifest) && keys.includes(layout.testManifest),
+    testImages: keys.filter((key) => key.startsWith(layout.testPrefix) && isImageKey(key)).length,
   };
 }
 
-/** The manifest of `models/<job>/`, read and validated as the serving code reads it. */
-function modelOfJob(client: S3Client, jobName: string, signal: AbortSignal): Promise<DemoModel> {
-  return readManifest({ s3: client, bucket: DEFAULT_LOCAL_BUCKET, prefix: `models/${jobName}/` }, signal).then((manifest) => ({ jobName, manifest }));
+/** The model a completed training job wrote, read and validated as the serving code reads it. */
+async function modelOfJob({ s3, sagemaker }: DemoClients, jobName: string, signal: AbortSignal): Promise<DemoModel> {
+  const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal: signal });
+  const url = job.ModelArtifacts?.S3ModelArtifacts;
+  if (!url) throw new Error(`training job ${jobName} has no model artifact`);
+  return { jobName, manifest: await readManifest(artifactAtUrl(s3, url), signal) };
 }
 
-/** The newest model trained with `preset`, if any (an unreadable manifest is not a model to reuse). */
-async function newestModel(client: S3Client, preset: string, signal: AbortSignal): Promise<DemoModel | undefined> {
-  const jobs = [...(await listObjects(client, DEFAULT_LOCAL_BUCKET, 'models/', { signal })).keys()]
-    .map((key) => /^models\/([^/]+)\/manifest\.json$/.exec(key)?.[1])
-    .filter((job): job is string => job !== undefined)
-    .sort()
-    .reverse(); // default job names end in a UTC timestamp: newest first
-  for (const job of jobs) {
+/** The newest completed training job of `preset` on the stack, if any (an unreadable model is not one to reuse). */
+async function newestModel(clients: DemoClients, preset: string, signal: AbortSignal): Promise<DemoModel | undefined> {
+  const listed = await clients.sagemaker.send(new ListTrainingJobsCommand({ StatusEquals: 'Completed', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 100 }), { abortSignal: signal });
+  for (const summary of listed.TrainingJobSummaries ?? []) {
+    const name = summary.TrainingJobName;
+    if (!name) continue;
     try {
-      const model = await modelOfJob(client, job, signal);
-      if (model.manifest.training.hyperparameters.preset === preset) return model;
+      const job = await clients.sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name }), { abortSignal: signal });
+      if (job.HyperParameters?.scones_preset !== preset) continue;
+      return await modelOfJob(clients, name, signal);
     } catch (error) {
       if (signal.aborted) throw error;
     }
@@ -113,24 +117,43 @@ async function newestModel(client: S3Client, preset: string, signal: AbortSignal
   return undefined;
 }
 
-/** The endpoint's final counters: the `model server stopped` record of its JSON log. */
-async function endpointCounters(logFile: unknown, since: number): Promise<EndpointCounters | null> {
-  if (typeof logFile !== 'string') return null;
-  let text: string;
+/** Deletes the endpoint (it writes its last capture files as it stops) and waits until it is gone. */
+async function deleteEndpoint(sagemaker: SageMakerClient, name: string, signal?: AbortSignal): Promise<boolean> {
   try {
-    text = await readFile(logFile, 'utf8');
-  } catch {
-    return null;
+    await sagemaker.send(new DeleteEndpointCommand({ EndpointName: name }), { abortSignal: signal });
+  } catch (error) {
+    if (/could not find endpoint/i.test((error as Error).message)) return false;
+    throw error;
   }
-  for (const line of text.trim().split('\n').reverse()) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     try {
-      const record = JSON.parse(line) as Json;
-      if (record.message === 'model server stopped' && Date.parse(String(record.time)) >= since) return record as unknown as EndpointCounters;
-    } catch {
-      // not a JSON record (the deploy command's own lines)
+      await sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }), { abortSignal: signal });
+    } catch (error) {
+      if (/could not find endpoint/i.test((error as Error).message)) return true;
+      throw error;
     }
+    if (Date.now() > deadline) throw new DemoStepError(`endpoint ${name} is still being deleted after 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  return null;
+}
+
+/** Capture records in S3 for the endpoint written since `since`: what the capture actually holds. */
+async function captureRecords(s3: S3Client, endpoint: string, since: number, signal: AbortSignal): Promise<number> {
+  const prefix = `${DEFAULT_BUCKET_LAYOUT.capturePrefix}${endpoint}/`;
+  let records = 0;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: DEFAULT_LOCAL_BUCKET, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal });
+    for (const object of page.Contents ?? []) {
+      if (!object.Key?.endsWith('.jsonl') || (object.LastModified && object.LastModified.getTime() < since - 1000)) continue;
+      const body = await s3.send(new GetObjectCommand({ Bucket: DEFAULT_LOCAL_BUCKET, Key: object.Key }), { abortSignal: signal });
+      const text = (await body.Body?.transformToString()) ?? '';
+      records += text.split('\n').filter((line) => line.trim() !== '').length;
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return records;
 }
 
 /** `scones demo` (demo.ts defines its options); resolves to the exit code. */
@@ -143,11 +166,21 @@ export async function demo(options: DemoOptions): Promise<number> {
 }
 
 async function runDemo(options: DemoOptions, { output, signal }: CommandContext): Promise<boolean> {
+  // Every option is checked before any work.
+  if (!(options.streamDuration > 0)) throw new UsageError(`--stream-duration: expected more than 0, got ${options.streamDuration} ms`);
+  if (!endpointNameSchema.safeParse(options.endpoint).success) throw new UsageError(`--endpoint ${JSON.stringify(options.endpoint)}: expected 1-63 letters, digits and hyphens`);
   const started = Date.now();
   const preset = options.quick ? 'quick' : 'full';
-  const common = ['--s3-dir', options.s3Dir];
-  const source = options.source ?? (process.env.SCONES_CIFAR_SOURCE || undefined);
-  output.info(`scones demo: the Scones Unlimited workflow on the embedded stack (S3 data in ${options.s3Dir}, ${preset} training)`);
+  const common = ['--data-dir', options.dataDir];
+  const sourceArg = options.source || undefined;
+  const source = resolveCifarSource({ source: sourceArg, download: options.download });
+  output.info(`scones demo: the Scones Unlimited workflow on the local stack (${preset} training)`);
+  output.info(`  data     ${describeCifarSource(source)}`);
+  const target = await openTarget({ target: 'local', dataDir: options.dataDir }, output);
+  output.info(`  stack    ${target.url} (data in ${target.stack?.dataDir}; ${target.ownsStack ? 'started for this demo' : 'the one `scones up` runs'})`);
+  const s3 = createS3Client(target.target);
+  const sagemaker = createSageMakerClient(target.target);
+  const clients = { s3, sagemaker };
   // Wall time of each step, in the JSON result (what `npm run bench` reports for the demo).
   const stepSeconds: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -158,51 +191,40 @@ async function runDemo(options: DemoOptions, { output, signal }: CommandContext)
       stepSeconds[name] = Math.round(performance.now() - t0) / 1000;
     }
   };
-
-  const found = await withBucket(options.s3Dir, async (client) => ({
-    data: await stagedData(client, signal),
-    model: options.retrain ? undefined : await newestModel(client, preset, signal),
-  }));
-  let data = found.data;
-  const reusable = found.model;
-  if (!data.staged || options.restage) {
-    await timed('stage', () => step(output, signal, '1/6 stage CIFAR-100 bicycles and motorcycles into the embedded S3', ['stage', ...common, ...(source ? ['--source', source] : [])]));
-    data = await withBucket(options.s3Dir, (client) => stagedData(client, signal));
-  } else output.info(`\n▶ 1/6 stage: data/train and data/test are already in the embedded S3 (${data.testImages} test images; --restage to stage again)`);
-
-  let model: DemoModel;
-  const trained = !reusable;
-  if (!reusable) {
-    const train = await timed('train', () => step(output, signal, `2/6 train the classifier (${preset}${options.quick ? '; a smoke run, not the benchmark model' : ''})`, ['train', ...common, ...(options.quick ? ['--quick'] : [])]));
-    const jobName = String(train.jobName);
-    model = await withBucket(options.s3Dir, (client) => modelOfJob(client, jobName, signal)).catch((error: Error) => {
-      if (signal.aborted) throw error;
-      throw new DemoStepError(`step "2/6 train" reported job ${jobName}, but its model is not readable: ${error.message}`);
-    });
-  } else {
-    model = reusable;
-    output.info(`\n▶ 2/6 train: reusing models/${model.jobName}/ (${preset}; --retrain to train again)`);
-  }
-
-  const registry = new EndpointRegistry();
-  await registry.stop(options.endpoint); // a leftover from an interrupted run
-  let deploy: Json | undefined;
-  const stopEndpoint = () => {
-    if (typeof deploy?.pid === 'number') {
-      try {
-        process.kill(deploy.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  };
-  process.on('exit', stopEndpoint);
   try {
-    deploy = await timed('deploy', () => step(output, signal, '3/6 deploy the model to a local endpoint with data capture', ['deploy', ...common, '--name', options.endpoint, '--job', model.jobName, '--detach']));
-    output.info(`  endpoint ${options.endpoint} at ${String(deploy.url)} (pid ${String(deploy.pid)}), capture to ${String(deploy.captureDestination)}`);
+    let data = await stagedData(s3, signal);
+    const reusable = options.retrain ? undefined : await newestModel(clients, preset, signal);
+    if (!data.staged || options.restage || options.download || sourceArg) {
+      const from = source.kind === 'file' ? ['--source', source.path] : source.kind === 'download' && source.reason === 'asked' ? ['--download'] : [];
+      await timed('stage', () => step(output, signal, '1/6 stage CIFAR-100 bicycles and motorcycles into the local S3', ['stage', ...common, ...from]));
+      data = await stagedData(s3, signal);
+    } else output.info(`\n▶ 1/6 stage: data/train and data/test are already in the local S3 (${data.testImages} test images; --restage to stage again)`);
+
+    let model: DemoModel;
+    const trained = !reusable;
+    if (!reusable) {
+      const train = await timed('train', () =>
+        step(output, signal, `2/6 train the classifier: a training job on the local stack (${preset}${options.quick ? '; a smoke run, not the benchmark model' : ''})`, ['train', ...common, ...(options.quick ? ['--quick'] : [])]),
+      );
+      const jobName = String(train.jobName);
+      model = await modelOfJob(clients, jobName, signal).catch((error: Error) => {
+        if (signal.aborted) throw error;
+        throw new DemoStepError(`step "2/6 train" reported job ${jobName}, but its model is not readable: ${error.message}`);
+      });
+    } else {
+      model = reusable;
+      output.info(`\n▶ 2/6 train: reusing training job ${model.jobName} (${preset}; --retrain to train again)`);
+    }
+
+    // A leftover of an interrupted run is removed through the API, never by a pid read from a file.
+    await deleteEndpoint(sagemaker, options.endpoint, signal);
+    const deploy = await timed('deploy', () =>
+      step(output, signal, '3/6 deploy the model to an endpoint with data capture (CreateModel, CreateEndpointConfig, CreateEndpoint)', ['deploy', ...common, '--name', options.endpoint, '--job', model.jobName]),
+    );
+    output.info(`  endpoint ${options.endpoint} InService at ${String(deploy.invocationsUrl ?? target.url)}, capture to ${String(deploy.captureDestination)}`);
     const endpointArgs = [...common, '--endpoint', options.endpoint];
     const batch = await timed('batch', () =>
-      step(output, signal, `4/6 run the batch state machine (Map) over all ${data.testImages} test images`, ['run', ...endpointArgs, '--all', 'data/test/'], { acceptFailedResult: true }),
+      step(output, signal, `4/6 run the batch state machine (Map) over all ${data.testImages} test images`, ['run', ...endpointArgs, '--all', DEFAULT_BUCKET_LAYOUT.testPrefix], { acceptFailedResult: true }),
     );
     const stream = await timed('stream', () =>
       step(
@@ -213,13 +235,25 @@ async function runDemo(options: DemoOptions, { output, signal }: CommandContext)
         { acceptFailedResult: true },
       ),
     );
-    // Stopping the endpoint flushes its data capture before the report reads it.
-    output.info('\n  stopping the endpoint (writes the last capture files)');
-    await timed('stopEndpoint', () => registry.stop(options.endpoint));
-    const counters = await endpointCounters(deploy.log, started);
+    const status = (await (await fetch(new URL('/_scones/status', target.url), { signal })).json()) as { services?: Record<string, { invocations?: Record<string, Record<string, number>> }> };
+    const responses = status.services?.['sagemaker-runtime']?.invocations?.[options.endpoint] ?? {};
+    // Deleting the endpoint stops its process, which writes the last capture files first.
+    output.info('\n  deleting the endpoint (it writes its last capture files)');
+    await timed('stopEndpoint', () => deleteEndpoint(sagemaker, options.endpoint, signal));
+    const written = await captureRecords(s3, options.endpoint, started, signal);
+    const counters: EndpointCounters = { responses, capture: { written, pending: 0 } };
     const report = await timed('report', () =>
-      step(output, signal, '6/6 monitoring report: this run\'s captured traffic against the model\'s baseline', [
-        'report', ...common, '--endpoint', options.endpoint, '--job', model.jobName, '--since', new Date(started).toISOString(), '--out', options.out,
+      step(output, signal, "6/6 monitoring report: this run's captured traffic against the model's baseline", [
+        'report',
+        ...common,
+        '--endpoint',
+        options.endpoint,
+        '--job',
+        model.jobName,
+        '--since',
+        new Date(started).toISOString(),
+        '--out',
+        options.out,
       ]),
     );
     const summary = summarizeDemo({
@@ -236,7 +270,10 @@ async function runDemo(options: DemoOptions, { output, signal }: CommandContext)
     output.result({ ok: summary.ok, command: 'demo', summary, stepSeconds, steps: { deploy, batch: { summary: batch.summary }, stream: stream.report, report: report.summary } }, () => renderDemoSummary(summary));
     return summary.ok;
   } finally {
-    process.off('exit', stopEndpoint);
-    await registry.stop(options.endpoint);
+    // Whatever happened, the demo's endpoint is not left serving (a fresh request: the signal may be aborted).
+    await deleteEndpoint(sagemaker, options.endpoint).catch(() => undefined);
+    s3.destroy();
+    sagemaker.destroy();
+    await target.close();
   }
 }

@@ -1,21 +1,17 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { initBackend, loadClassifier } from '@scones/image-classifier';
-import { createS3Client, createSageMakerClient, EndpointRegistry, processIsAlive, startLocalS3, type LocalS3 } from '@scones/local-cloud';
-import { createCaptureSink, createJsonLogger, deployToSageMaker, parseLogLevel, servingThreads, startModelEndpoint, type CaptureDestination, type ModelEndpoint } from '@scones/model-server';
-import { findLatestManifestKey } from '@scones/monitor-analytics';
-import { endpointNameSchema } from '@scones/payload-schemas';
+import { imageClassificationImageUri } from '@scones/image-classifier';
+import { createS3Client, createSageMakerClient, LOCAL_ROLE_ARN, putObjects } from '@scones/local-cloud';
+import { findRunningStack, startDetachedStack } from '@scones/local-stack';
+import { deployToSageMaker, type SageMakerDeployment } from '@scones/model-server';
+import { DEFAULT_BUCKET_LAYOUT, endpointNameSchema } from '@scones/payload-schemas';
 import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
 import { UsageError } from '../cli/errors';
 import { runCommand, type CommandContext } from '../cli/run-command';
+import { cliCommand } from '../cli/stack-options';
+import { openTarget } from '../cli/target';
 import type { DeployOptions } from './deploy';
-
-/** Set in the child a `--detach` deploy starts, so it serves instead of detaching again. */
-const DETACHED_CHILD_ENV = 'SCONES_DEPLOY_DETACHED_CHILD';
 
 /** `scones deploy` (deploy.ts defines its options); resolves to the exit code. */
 export async function deploy(options: DeployOptions, command: Command): Promise<number> {
@@ -23,186 +19,96 @@ export async function deploy(options: DeployOptions, command: Command): Promise<
   const code = await runCommand('deploy', options, async (ctx) => {
     checkOptions(options, command);
     refuseStackForLocal(options, command);
-    if (options.target === 'aws') {
-      options.bucket = await resolveAwsBucket(options, command, 'data capture goes to s3://<bucket>/data_capture', ctx.signal);
-      return deployAws(options, ctx);
-    }
-    if (options.detach && !process.env[DETACHED_CHILD_ENV]) return deployDetached(options, ctx);
-    await serveLocal(options, ctx);
-    servedUntilStopped = true;
+    if (options.target === 'aws') options.bucket = await resolveAwsBucket(options, command, 'data capture goes to s3://<bucket>/data_capture', ctx.signal);
+    servedUntilStopped = await deployEndpoint(options, ctx);
   });
-  // A local endpoint runs until it is stopped: stopping it cleanly (capture written) is success.
+  // Served by this command's own stack until Ctrl-C: stopping it cleanly (capture written) is success.
   return servedUntilStopped ? 0 : code;
 }
 
 function checkOptions(options: DeployOptions, command: Command): void {
   const name = endpointNameSchema.safeParse(options.name);
   if (!name.success) throw new UsageError(`--name ${JSON.stringify(options.name)}: expected 1-63 letters, digits and hyphens, starting and ending with a letter or digit`);
+  const given = (option: string) => command.getOptionValueSource(option) === 'cli';
   if (options.target === 'aws') {
-    for (const local of ['model', 'captureDir', 'detach', 'port'] as const) {
-      if (command.getOptionValueSource(local) === 'cli') throw new UsageError(`--${local.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --target local only`);
-    }
-  } else {
-    for (const aws of ['modelData', 'image', 'roleArn', 'region'] as const) {
-      if (options[aws] !== undefined) throw new UsageError(`--${aws.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --target aws only`);
-    }
+    for (const local of ['model', 'detach'] as const) if (given(local)) throw new UsageError(`--${local} applies to --target local only`);
+  } else if (options.modelData !== undefined && options.model !== undefined) {
+    throw new UsageError('give either --model <dir> or --model-data <s3-uri>');
   }
-}
-
-async function deployAws(options: DeployOptions, { output, signal }: CommandContext): Promise<void> {
-  const client = createSageMakerClient({ kind: 'aws', region: options.region });
-  const result = await deployToSageMaker(client, {
-    endpointName: options.name,
-    bucket: options.bucket,
-    trainingJobName: options.job,
-    modelDataUrl: options.modelData,
-    image: options.image,
-    roleArn: options.roleArn,
-    samplingPercentage: options.sampling,
-    instanceType: options.instanceType,
-    instanceCount: options.instanceCount,
-    waitTimeoutMs: options.waitTimeout * 60_000,
-    signal,
-    onProgress: (message) => output.info(`scones deploy: ${message}`),
-  });
-  output.result({ ok: true, command: 'deploy', target: 'aws', ...result }, () =>
-    [`endpoint ${result.endpointName} is InService (${result.updated ? 'updated' : 'created'})`, `model    ${result.modelName} (${result.modelDataUrl})`, `capture  ${result.captureDestination}/${result.endpointName}/AllTraffic/`].join(
-      '\n',
-    ),
-  );
-}
-
-/** Serves on loopback until SIGINT/SIGTERM, registered by name for `scones invoke` and `scones run`. */
-async function serveLocal(options: DeployOptions, { output, signal }: CommandContext): Promise<void> {
-  const registry = new EndpointRegistry({ directory: options.endpointsDir });
-  const running = await registry.get(options.name);
-  if (running && running.pid !== process.pid) {
-    throw new UsageError(`endpoint "${options.name}" is already running at ${running.url} (pid ${running.pid}); stop it (kill ${running.pid}) or choose another --name`);
-  }
-  const logger = createJsonLogger({
-    level: parseLogLevel(process.env.SCONES_LOG_LEVEL, process.env[DETACHED_CHILD_ENV] ? 'info' : 'warn'),
-    base: { service: 'model-server', endpoint: options.name },
-  });
-  let localS3: LocalS3 | undefined;
-  let s3: S3Client | undefined;
-  // The embedded S3 starts only if the model or the capture lives in the bucket.
-  const bucketClient = async (): Promise<S3Client> => {
-    if (!s3) {
-      localS3 = await startLocalS3({ directory: options.s3Dir, buckets: [options.bucket] });
-      s3 = createS3Client(localS3.target);
-    }
-    return s3;
-  };
-  let endpoint: ModelEndpoint | undefined;
-  try {
-    let modelLabel: string;
-    let load: () => ReturnType<typeof loadClassifier>;
-    if (options.model) {
-      const dir = resolve(options.model);
-      modelLabel = dir;
-      load = () => loadClassifier(dir);
-    } else {
-      const client = await bucketClient();
-      const job = options.job ?? jobOfManifestKey(await findLatestManifestKey(client, options.bucket, 'models/', signal));
-      const prefix = `models/${job}/`;
-      modelLabel = `s3://${options.bucket}/${prefix}`;
-      load = () => loadClassifier({ s3: client, bucket: options.bucket, prefix });
-    }
-    const destination: CaptureDestination = options.captureDir
-      ? { kind: 'directory', directory: resolve(options.captureDir), prefix: 'data_capture' }
-      : { kind: 's3', bucket: options.bucket, prefix: 'data_capture' };
-    const sink = createCaptureSink(destination, destination.kind === 's3' ? await bucketClient() : undefined);
-
-    output.info(`scones deploy: loading ${modelLabel}`);
-    const served = await startModelEndpoint({
-      endpointName: options.name,
-      loadPredictor: async () => {
-        await initBackend({ threads: servingThreads() });
-        return load();
-      },
-      listen: { port: options.port, host: options.host },
-      capture: { sink, prefix: destination.prefix, samplingPercentage: options.sampling },
-      logger,
-    });
-    endpoint = served;
-    await Promise.race([served.ready, aborted(signal)]);
-    signal.throwIfAborted();
-    const captureDestination = destination.kind === 's3' ? `s3://${options.bucket}/${destination.prefix}` : join(destination.directory, destination.prefix);
-    const entry = { name: options.name, url: served.url, port: served.server.port, pid: process.pid, model: modelLabel, captureDestination, startedAt: new Date().toISOString() };
-    await registry.register(entry);
-    output.result({ ok: true, command: 'deploy', target: 'local', ...entry, sampling: options.sampling, s3Endpoint: localS3?.endpoint ?? null, registry: registry.directory }, () =>
-      [
-        `endpoint ${options.name} serving at ${served.url} (pid ${process.pid})`,
-        `model    ${modelLabel}`,
-        `capture  ${captureDestination}/${options.name}/AllTraffic/ (${options.sampling} % of requests)`,
-        `try      scones invoke ${options.name} <image.png>`,
-        'stop     Ctrl-C',
-      ].join('\n'),
-    );
-    await aborted(signal);
-    output.info(`scones deploy: stopping ${options.name}: finishing requests, writing data capture`);
-  } finally {
-    await registry.unregister(options.name, { pid: process.pid }).catch(() => undefined);
-    try {
-      await endpoint?.close();
-    } finally {
-      await localS3?.stop();
-    }
-  }
-  const stats = endpoint.server.stats();
-  output.info(`scones deploy: ${options.name} stopped; ${stats.capture?.written ?? 0} capture record(s) written, ${stats.capture?.pending ?? 0} pending`);
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-}
-
-/** `models/<job>/manifest.json` → `<job>`. */
-function jobOfManifestKey(key: string): string {
-  return key.split('/').slice(-2, -1)[0];
 }
 
 /**
- * Starts this same command without `--detach` as a detached process writing to a log file, waits
- * until it has registered itself (model loaded, serving), and returns. If the child fails first,
- * the end of its log is the error.
+ * CreateModel → CreateEndpointConfig (data capture) → CreateEndpoint (or UpdateEndpoint) → wait for
+ * InService, on the local stack or on SageMaker: the same calls. Returns true when this command's
+ * own stack served the endpoint until Ctrl-C.
  */
-async function deployDetached(options: DeployOptions, { output, signal }: CommandContext): Promise<void> {
-  const registry = new EndpointRegistry({ directory: options.endpointsDir });
-  const running = await registry.get(options.name);
-  if (running) throw new UsageError(`endpoint "${options.name}" is already running at ${running.url} (pid ${running.pid}); stop it (kill ${running.pid}) or choose another --name`);
-  await mkdir(registry.directory, { recursive: true });
-  const logFile = join(registry.directory, `${options.name}.log`);
-  const log = openSync(logFile, 'w');
-  const args = process.argv.slice(1).filter((a) => a !== '--detach' && a !== '--json');
-  const child = spawn(process.execPath, [...process.execArgv, ...args], {
-    detached: true,
-    stdio: ['ignore', log, log],
-    env: { ...process.env, [DETACHED_CHILD_ENV]: '1' },
-  });
-  closeSync(log);
-  let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
-  const failure = (why: string) => {
-    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
-    return new Error(`the detached endpoint ${why}; the end of ${logFile}:\n${tail}`);
-  };
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const entry = await registry.get(options.name);
-    if (entry && entry.pid === child.pid) {
-      child.unref();
-      output.result({ ok: true, command: 'deploy', target: 'local', detached: true, ...entry, log: logFile }, () =>
-        [`endpoint ${entry.name} serving at ${entry.url} (pid ${entry.pid}, detached)`, `model    ${entry.model}`, `capture  ${entry.captureDestination}`, `log      ${logFile}`, `stop     kill ${entry.pid}`].join('\n'),
-      );
-      return;
-    }
-    if (exited !== undefined || (child.pid !== undefined && !processIsAlive(child.pid))) throw failure(`exited with code ${exited ?? 'unknown'} before serving`);
-    if (signal.aborted || Date.now() > deadline) {
-      child.kill('SIGTERM');
-      if (signal.aborted) signal.throwIfAborted();
-      throw failure('did not start serving within 120 s and was stopped');
-    }
-    await new Promise((r) => setTimeout(r, 100));
+async function deployEndpoint(options: DeployOptions, { output, signal }: CommandContext): Promise<boolean> {
+  if (options.target === 'local' && options.detach && !(await findRunningStack(options.dataDir))) {
+    // The endpoint must outlive this command: it needs a stack that does too.
+    const started = await startDetachedStack({ dataDir: options.dataDir, command: [...cliCommand(), 'up', '--port', '0', '--data-dir', options.dataDir], signal });
+    output.info(`scones deploy: started the local stack in the background at ${started.url} (pid ${started.pid}; \`scones down\` stops it)`);
   }
+  const target = await openTarget(options, output);
+  const client = createSageMakerClient(target.target);
+  const local = target.kind === 'local';
+  try {
+    let modelDataUrl = options.modelData;
+    if (local && options.model !== undefined) modelDataUrl = await uploadModelDirectory(options, target.target, signal);
+    const region = local ? String(target.stack?.region) : (options.region ?? (await client.config.region()));
+    const result: SageMakerDeployment = await deployToSageMaker(client, {
+      endpointName: options.name,
+      bucket: options.bucket,
+      trainingJobName: options.job,
+      modelDataUrl,
+      image: options.image ?? (modelDataUrl && local ? imageClassificationImageUri(region) : undefined),
+      roleArn: options.roleArn ?? (local ? LOCAL_ROLE_ARN : undefined),
+      samplingPercentage: options.sampling,
+      instanceType: options.instanceType,
+      instanceCount: options.instanceCount,
+      waitTimeoutMs: options.waitTimeout * 60_000,
+      pollIntervalMs: local ? 250 : 15_000,
+      signal,
+      onProgress: (message) => output.info(`scones deploy: ${message}`),
+    });
+    const runtime = local ? `${target.url}/endpoints/${result.endpointName}/invocations` : undefined;
+    output.result({ ok: true, command: 'deploy', target: target.kind, ...result, ...(local ? { stackUrl: target.url, invocationsUrl: runtime } : {}) }, () =>
+      [
+        `endpoint ${result.endpointName} is InService (${result.updated ? 'updated' : 'created'})${local ? ` on the local stack at ${target.url}` : ''}`,
+        `model    ${result.modelName} (${result.modelDataUrl})`,
+        `capture  ${result.captureDestination}/${result.endpointName}/AllTraffic/ (${options.sampling} % of requests)`,
+        `try      scones invoke ${result.endpointName} <image.png>`,
+        ...(target.ownsStack ? ['stop     Ctrl-C (the stack this command started stops; `scones up` serves the endpoint again)'] : []),
+      ].join('\n'),
+    );
+    if (!target.ownsStack) return false;
+    // No stack was running: this command's stack serves the endpoint until Ctrl-C.
+    await new Promise<void>((resolveAbort) => (signal.aborted ? resolveAbort() : signal.addEventListener('abort', () => resolveAbort(), { once: true })));
+    output.info(`scones deploy: stopping the local stack (the endpoint writes its last data capture)`);
+    return true;
+  } finally {
+    client.destroy();
+    await target.close();
+  }
+}
+
+/** `--model <dir>`: the artifact's files under `models/<endpoint>-<timestamp>/`, served from that prefix. */
+async function uploadModelDirectory(options: DeployOptions, target: Parameters<typeof createS3Client>[0], signal: AbortSignal): Promise<string> {
+  const dir = resolve(options.model as string);
+  let files: string[];
+  try {
+    files = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+  } catch (error) {
+    throw new UsageError(`--model ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
+  }
+  if (!files.includes('manifest.json')) throw new UsageError(`--model ${dir}: not a model artifact (no manifest.json)`);
+  const prefix = DEFAULT_BUCKET_LAYOUT.modelPrefix(`${options.name}-${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}`);
+  const s3 = createS3Client(target);
+  try {
+    // manifest.json last: readers take an artifact with a manifest as complete.
+    const ordered = [...files.filter((f) => f !== 'manifest.json'), 'manifest.json'];
+    for (const file of ordered) await putObjects(s3, options.bucket, [{ key: `${prefix}${file}`, body: await readFile(join(dir, file)) }], { signal });
+  } finally {
+    s3.destroy();
+  }
+  return `s3://${options.bucket}/${prefix}`;
 }

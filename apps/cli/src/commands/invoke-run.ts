@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { sniffImageFormat } from '@scones/image-classifier';
-import { createSageMakerRuntimeClient, EndpointRegistry, type Target } from '@scones/local-cloud';
+import { createSageMakerRuntimeClient, type Target } from '@scones/local-cloud';
 import { inferenceOutputSchema, parseJsonOrThrow } from '@scones/payload-schemas';
 import { UsageError } from '../cli/errors';
 import { runCommand, type CommandContext } from '../cli/run-command';
+import { openTarget, type OpenedTarget } from '../cli/target';
 import type { InvokeOptions } from './invoke';
 
 /** `scones invoke` (invoke.ts defines its arguments and options); resolves to the exit code. */
@@ -23,28 +24,31 @@ async function invokeEndpoint(endpointName: string, imagePath: string, options: 
   const contentType = options.contentType ?? (format === 'jpeg' ? 'image/jpeg' : 'image/png');
   if (!options.contentType && !format) output.info(`scones invoke: ${imagePath} is neither PNG nor JPEG; sending it as image/png anyway`);
 
-  let target: Target;
-  if (options.target === 'aws') {
-    target = { kind: 'aws', region: options.region };
-  } else {
-    let url = options.endpointUrl;
-    if (!url) {
-      const registry = new EndpointRegistry({ directory: options.endpointsDir });
-      const entry = await registry.get(endpointName);
-      if (!entry) {
-        const running = (await registry.list()).map((e) => e.name);
-        throw new Error(
-          `no local endpoint named "${endpointName}" is running (start one with \`scones deploy --name ${endpointName}\`)${running.length ? `; running: ${running.join(', ')}` : ''}`,
-        );
-      }
-      url = entry.url;
+  if (options.endpointUrl !== undefined) {
+    try {
+      new URL(options.endpointUrl);
+    } catch {
+      throw new UsageError(`--endpoint-url: expected a URL like http://127.0.0.1:8080, got ${JSON.stringify(options.endpointUrl)}`);
     }
-    // The embedded S3 plays no part in an invocation.
-    target = { kind: 'local', s3Endpoint: url, sagemakerRuntimeEndpoint: url };
   }
+  const opened: OpenedTarget | undefined = options.endpointUrl === undefined ? await openTarget(options, output) : undefined;
+  const target: Target = opened?.target ?? { kind: 'local', s3Endpoint: options.endpointUrl as string, sagemakerRuntimeEndpoint: options.endpointUrl };
+  try {
+    await classify(endpointName, imagePath, body, contentType, target, output, signal);
+  } finally {
+    await opened?.close();
+  }
+}
+
+async function classify(endpointName: string, imagePath: string, body: Buffer, contentType: string, target: Target, output: CommandContext['output'], signal: AbortSignal): Promise<void> {
   const client = createSageMakerRuntimeClient(target);
   const started = performance.now();
-  const answer = await client.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: contentType, Body: body }), { abortSignal: signal });
+  let answer;
+  try {
+    answer = await client.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: contentType, Body: body }), { abortSignal: signal });
+  } finally {
+    client.destroy();
+  }
   const latencyMs = Math.round((performance.now() - started) * 10) / 10;
   const text = Buffer.from(answer.Body ?? []).toString('utf8');
   const probabilities = parseJsonOrThrow(inferenceOutputSchema, text, `endpoint "${endpointName}" answer`);

@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander';
 import { jsonOption, targetOption } from '../cli/options';
+import { dataDirOption } from '../cli/stack-options';
 
 export interface InvokeOptions {
   target: 'local' | 'aws';
   endpointUrl?: string;
-  endpointsDir?: string;
+  dataDir: string;
   contentType?: string;
   region?: string;
   json?: boolean;
@@ -17,8 +18,8 @@ export function invokeCommand(): Command {
     .argument('<endpoint>', 'endpoint name')
     .argument('<image>', 'PNG or JPEG file')
     .addOption(targetOption())
-    .addOption(new Option('--endpoint-url <url>', 'SageMaker Runtime URL (local default: found in the endpoint registry by name)'))
-    .addOption(new Option('--endpoints-dir <dir>', 'local endpoint registry directory').env('SCONES_ENDPOINTS_DIR'))
+    .addOption(new Option('--endpoint-url <url>', 'a SageMaker Runtime URL of your own (e.g. the endpoint container run by hand) instead of the local stack'))
+    .addOption(dataDirOption())
     .addOption(new Option('--content-type <type>', 'request content type (default: image/png or image/jpeg from the file)'))
     .addOption(new Option('--region <region>', 'aws: region (default: the SDK default)'))
     .addOption(jsonOption())

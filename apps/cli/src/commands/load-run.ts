@@ -30,9 +30,10 @@ async function generate(options: LoadOptions, command: Command, { output, signal
   const session = await openWorkflowSession(options, { history: false, bucketGiven: command.getOptionValueSource('bucket') !== 'default' }, output, signal);
   let report: LoadReport;
   try {
-    const keys = await listImageKeys(session, options.prefix, signal);
+    const prefix = command.getOptionValueSource('prefix') === 'default' ? session.layout.testPrefix : options.prefix;
+    const keys = await listImageKeys(session, prefix, signal);
     const pace = options.rate ? `${options.rate}/s` : 'back to back';
-    output.info(`scones load: ${pace} for ${formatMs(options.duration)}, at most ${options.concurrency} in flight, over ${keys.length} images of s3://${session.bucket}/${options.prefix}`);
+    output.info(`scones load: ${pace} for ${formatMs(options.duration)}, at most ${options.concurrency} in flight, over ${keys.length} images of s3://${session.bucket}/${prefix}`);
     // On a terminal the live line redraws in place; elsewhere one line per second.
     const tty = process.stderr.isTTY && !options.json;
     report = await generateLoad({

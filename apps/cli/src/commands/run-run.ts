@@ -38,7 +38,6 @@ function checkRunOptions(keys: string[], options: RunOptions, command: Command):
       if (command.getOptionValueSource(name) === 'cli') throw new UsageError(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --all only`);
     }
   }
-  if (options.history && options.target === 'aws') throw new UsageError('--history applies to --target local only (on AWS, see the execution in the Step Functions console)');
   if (options.all === '') throw new UsageError('--all: expected a prefix such as data/test/');
   checkTargetOptions(command, options);
 }
@@ -46,47 +45,76 @@ function checkRunOptions(keys: string[], options: RunOptions, command: Command):
 /** Runs the executions and prints them; returns whether an image failed otherwise than by the threshold. */
 async function runWorkflow(keys: string[], options: RunOptions, command: Command, { output, signal }: CommandContext): Promise<boolean> {
   checkRunOptions(keys, options, command);
-  const session = await openWorkflowSession(options, { batch: options.all !== undefined, bucketGiven: command.getOptionValueSource('bucket') !== 'default' }, output, signal);
+  const session = await openWorkflowSession(
+    options,
+    { batch: options.all !== undefined && options.definition === undefined, maxConcurrency: options.maxConcurrency, history: options.history, bucketGiven: command.getOptionValueSource('bucket') !== 'default' },
+    output,
+    signal,
+  );
   try {
-    const truth = await readGroundTruth(session, options.groundTruth, signal);
-    if (!truth) output.info(`scones run: no s3://${session.bucket}/${options.groundTruth}: the accuracy of passed predictions is not computed`);
+    const groundTruth = command.getOptionValueSource('groundTruth') === 'default' ? session.layout.testManifest : options.groundTruth;
+    const prefix = command.getOptionValueSource('prefix') === 'default' ? session.layout.testPrefix : options.prefix;
+    const truth = await readGroundTruth(session, groundTruth, signal);
+    if (!truth) output.info(`scones run: no s3://${session.bucket}/${groundTruth}: the accuracy of passed predictions is not computed`);
     const show = describer(session, truth);
     let images: ImageOutcome[];
     let executions: ExecutionOutcome[] = [];
     let batch: ExecutionOutcome | undefined;
-    if (options.all !== undefined) {
-      output.info(`scones run: classifying every object under s3://${session.bucket}/${options.all} with the batch state machine`);
-      // Locally the Map's iterations are seen as they finish: a live bar over the images listed.
-      const bar = session.target === 'local' ? output.progress('classifying', (await listImageKeys(session, options.all, signal)).length, 'images') : undefined;
-      let finished = 0;
-      batch = await session.batch(options.maxConcurrency).execute(
-        { s3_bucket: session.bucket, s3_prefix: options.all },
-        {
-          signal,
-          onEvent: (event) => {
-            if (event.type === 'MapIterationSucceeded' || event.type === 'MapIterationFailed') bar?.update(++finished);
-          },
-        },
-      );
-      bar?.stop();
-      images = imageOutcomesOfBatch(batch);
-      // Images below the threshold are the filter doing its job: listed with --verbose only.
-      for (const image of images) if (options.verbose || (image.status === 'FAILED' && image.error !== WorkflowErrorName.ThresholdConfidenceNotMet)) output.info(show(image));
-    } else {
-      const chosen = keys.length > 0 ? keys : randomKeys(await listImageKeys(session, options.prefix, signal), options.random ?? 0);
-      executions = await runExecutions(
+    const singles = async (chosen: string[]) => {
+      const bar = chosen.length > 20 ? output.progress('executions', chosen.length, 'images') : undefined;
+      let done = 0;
+      const outcomes = await runExecutions(
         session.single,
         chosen.map((key) => testCase(session.bucket, key)),
         {
           concurrency: options.concurrency,
           signal,
           onOutcome: (outcome) => {
-            output.info(show(imageOutcomeOfExecution(outcome)));
-            for (const n of outcome.notifications ?? []) output.info(`      notified ${n.topicArn} (message ${n.messageId})`);
+            const image = imageOutcomeOfExecution(outcome);
+            bar?.update(++done);
+            if (!bar || options.verbose || (image.status === 'FAILED' && image.error !== WorkflowErrorName.ThresholdConfidenceNotMet)) output.info(show(image));
             if (options.history) for (const line of historyLines(outcome.history ?? [])) output.info(line);
           },
         },
       );
+      bar?.stop();
+      return outcomes;
+    };
+    if (options.all !== undefined && session.batch) {
+      output.info(`scones run: classifying every object under s3://${session.bucket}/${options.all} with the batch state machine`);
+      // Locally the Map's iterations are seen as they finish: a live bar over the images listed.
+      const bar = session.target === 'local' ? output.progress('classifying', (await listImageKeys(session, options.all, signal)).length, 'images') : undefined;
+      // Iterations counted once each by index: a running execution's history may be read more than once.
+      const finished = new Set<number>();
+      batch = await session.batch.execute(
+        { s3_bucket: session.bucket, s3_prefix: options.all },
+        {
+          signal,
+          ...(bar
+            ? {
+                onEvent: (event: HistoryEvent) => {
+                  if ((event.type === 'MapIterationSucceeded' || event.type === 'MapIterationFailed') && event.index !== undefined && !finished.has(event.index)) {
+                    finished.add(event.index);
+                    bar.update(finished.size);
+                  }
+                },
+              }
+            : {}),
+        },
+      );
+      bar?.stop();
+      images = imageOutcomesOfBatch(batch);
+      // Images below the threshold are the filter doing its job: listed with --verbose only.
+      for (const image of images) if (options.verbose || (image.status === 'FAILED' && image.error !== WorkflowErrorName.ThresholdConfidenceNotMet)) output.info(show(image));
+    } else if (options.all !== undefined) {
+      // A user's own definition has no batch machine: one execution per image, --concurrency at a time.
+      const keys = await listImageKeys(session, options.all, signal);
+      output.info(`scones run: one execution of your state machine per image under s3://${session.bucket}/${options.all} (${keys.length} images, ${options.concurrency} at a time)`);
+      executions = await singles(keys);
+      images = executions.map(imageOutcomeOfExecution);
+    } else {
+      const chosen = keys.length > 0 ? keys : randomKeys(await listImageKeys(session, prefix, signal), options.random ?? 0);
+      executions = await singles(chosen);
       images = executions.map(imageOutcomeOfExecution);
     }
     const summary = summarizeImageOutcomes(images, truth);
@@ -159,15 +187,18 @@ function describer(session: WorkflowSession, truth: GroundTruth | undefined): (i
   };
 }
 
-const STATE_EVENTS = new Set(['StateEntered', 'StateExited', 'StateFailed', 'StateRetried', 'StateCaught']);
+/** The events `--history` shows: states entered and exited, failures, retries' failed attempts, Map iterations. */
+function shownEvent(type: string): boolean {
+  return /StateEntered$|StateExited$|Failed$|TimedOut$|Aborted$|^MapIteration/.test(type);
+}
 
 function historyLines(history: readonly HistoryEvent[]): string[] {
   const start = history[0]?.timestamp ?? 0;
   return history
-    .filter((e) => STATE_EVENTS.has(e.type))
+    .filter((e) => shownEvent(e.type))
     .map((e) => {
-      const detail = e.type === 'StateFailed' ? ` ${e.error}` : e.type === 'StateRetried' ? ` (retry ${e.retryAttempt})` : '';
-      return `      +${String(e.timestamp - start).padStart(5)} ms  ${e.type.padEnd(12)} ${e.stateName}${e.index !== undefined ? ` [${e.index}]` : ''}${detail}`;
+      const detail = e.error ? ` ${e.error}` : '';
+      return `      +${String(e.timestamp - start).padStart(5)} ms  ${e.type.padEnd(24)} ${e.stateName ?? ''}${e.index !== undefined ? ` [${e.index}]` : ''}${detail}`;
     });
 }
 

@@ -9,7 +9,7 @@ import {
 } from '@scones/local-stack';
 import { createJsonLogger, parseLogLevel } from '@scones/model-server';
 import { runCommand } from '../cli/run-command';
-import { cliWorkerCommand } from '../cli/stack-options';
+import { cliCommand, cliWorkerCommand } from '../cli/stack-options';
 import type { DownOptions, EnvOptions, StatusOptions, UpOptions } from './up';
 
 /** Set in the process a `scones up --detach` starts, so it serves instead of detaching again. */
@@ -20,10 +20,9 @@ export async function up(options: UpOptions): Promise<number> {
   let servedUntilStopped = false;
   const code = await runCommand('up', options, async ({ output, signal }) => {
     if (options.detach && !process.env[DETACHED_CHILD_ENV]) {
-      const launcher = cliWorkerCommand().slice(0, -1);
       const instance = await startDetachedStack({
         dataDir: options.dataDir,
-        command: [...launcher, 'up', '--port', String(options.port), '--data-dir', options.dataDir],
+        command: [...cliCommand(), 'up', '--port', String(options.port), '--data-dir', options.dataDir],
         env: { ...process.env, [DETACHED_CHILD_ENV]: '1' },
         signal,
       });

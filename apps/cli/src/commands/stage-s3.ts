@@ -1,11 +1,36 @@
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Sink, type StageSink } from '@scones/cifar-decoder';
-import { bucketTransfer, createS3Client, startLocalS3 } from '@scones/local-cloud';
+import { bucketTransfer, createS3Client } from '@scones/local-cloud';
+import type { BucketLayout } from '@scones/payload-schemas';
+import type { Output } from '../cli/output';
+import { openTarget } from '../cli/target';
 import type { StageOptions } from './stage';
 
-/** The bucket `scones stage` writes to: the embedded S3 (started here) or the AWS account's. */
-export async function bucketSink(options: StageOptions): Promise<{ sink: StageSink; stop?: () => Promise<void> }> {
-  const sink = (client: ReturnType<typeof createS3Client>) => s3Sink(bucketTransfer(client, options.bucket), { concurrency: options.concurrency });
-  if (options.target === 'aws') return { sink: sink(createS3Client({ kind: 'aws' })) };
-  const local = await startLocalS3({ directory: options.s3Dir, buckets: [options.bucket] });
-  return { sink: sink(createS3Client(local.target)), stop: () => local.stop() };
+/**
+ * The bucket `scones stage` writes to: the local stack's (created when missing, as a first
+ * `aws s3 mb` would) or the AWS account's (it must exist: the CDK app creates it).
+ */
+export async function bucketSink(options: StageOptions, layout: BucketLayout, output: Output, signal: AbortSignal): Promise<{ sink: StageSink; stop: () => Promise<void> }> {
+  const target = await openTarget(options, output);
+  const client = createS3Client(target.target);
+  const stop = async () => {
+    client.destroy();
+    await target.close();
+  };
+  try {
+    if (target.kind === 'local') await ensureBucket(client, options.bucket, signal);
+    return { sink: s3Sink(bucketTransfer(client, options.bucket), { concurrency: options.concurrency, layout }), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function ensureBucket(client: S3Client, bucket: string, signal: AbortSignal): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+    await client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+  }
 }

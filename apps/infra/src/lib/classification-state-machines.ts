@@ -4,7 +4,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildBatchWorkflowDefinition, buildWorkflowDefinition, type AslDefinition } from '@scones/workflow';
+import { buildBatchWorkflowDefinition, buildWorkflowDefinition, workflowResourceNames, type AslDefinition } from '@scones/workflow';
 import type { DataBucket } from './data-bucket';
 import type { WorkflowFunctions } from './workflow-functions';
 import { workflowPermissions } from './workflow-permissions';
@@ -56,7 +56,9 @@ export class ClassificationStateMachines extends Construct {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
     });
+    const names = workflowResourceNames(stack.stackName).stateMachines;
     const machine = new StateMachine(this, id, {
+      stateMachineName: name === 'classify' ? names.single : names.batch,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(stack.toJsonString(definition)),
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },

@@ -1,7 +1,9 @@
+import { Stack } from 'aws-cdk-lib';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { workflowResourceNames } from '@scones/workflow';
 
 export interface FailureNotificationsProps {
   /** Subscribes this address by e-mail (AWS sends a confirmation message first). */
@@ -20,6 +22,7 @@ export class FailureNotifications extends Construct {
   constructor(scope: Construct, id: string, props: FailureNotificationsProps = {}) {
     super(scope, id);
     this.topic = new Topic(this, 'Topic', {
+      topicName: workflowResourceNames(Stack.of(this).stackName).topic,
       displayName: 'Scones workflow failures',
       masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
       enforceSSL: true,

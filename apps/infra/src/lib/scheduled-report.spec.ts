@@ -1,5 +1,8 @@
 import { synthesize } from '../../test/synth';
-import { lookbackOf } from './scheduled-report';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { findWorkspaceRoot } from './workspace';
+import { lookbackOf, REPORT_LAMBDA_WASM_FILES } from './scheduled-report';
 
 describe('ScheduledReport', () => {
   it('is not created without reportSchedule', () => {
@@ -39,6 +42,7 @@ describe('ScheduledReport', () => {
             CAPTURE_PREFIX: 'data_capture',
             MODEL_PREFIX: 'models/',
             REPORT_PREFIX: 'reports/',
+            SCHEDULE_NAME: 'scones-report',
             LOOKBACK: '6h',
           },
         },
@@ -66,5 +70,11 @@ describe('ScheduledReport', () => {
     expect(lookbackOf('rate(30 minutes)')).toBe('30m');
     expect(lookbackOf('rate(12 hours)')).toBe('12h');
     expect(lookbackOf('cron(0 6 * * ? *)')).toBeUndefined();
+  });
+
+  it('ships the wasm binaries of the model the report embeds images with, from the installed package', () => {
+    const root = findWorkspaceRoot();
+    expect(REPORT_LAMBDA_WASM_FILES).toContain('node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
+    for (const file of REPORT_LAMBDA_WASM_FILES) expect(existsSync(join(root, file))).toBe(true);
   });
 });

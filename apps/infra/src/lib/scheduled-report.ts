@@ -11,6 +11,15 @@ import { SconesFunction } from './scones-function';
 /** The report job's Lambda entry (apps/report-generator), relative to the workspace. */
 export const REPORT_LAMBDA_ENTRY = 'apps/report-generator/src/lambda.ts';
 
+/**
+ * The report embeds captured images with the model (TensorFlow.js, bundled): the wasm binaries it
+ * loads at run time ship beside the handler (the handler points the backend at its own folder).
+ */
+export const REPORT_LAMBDA_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'].map((file) => `node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`);
+
+/** The monitoring schedule name the scheduled reports are filed under: `reports/<endpoint>/<schedule>/<yyyy>/<mm>/<dd>/<hh>/`. */
+export const REPORT_SCHEDULE_NAME = 'scones-report';
+
 export interface ScheduledReportProps {
   workspaceRoot: string;
   bucket: DataBucket;
@@ -24,8 +33,10 @@ export interface ScheduledReportProps {
 
 /**
  * The monitoring report on a schedule: apps/report-generator's Lambda handler reads the captured
- * traffic (`data_capture/`) and the model's baseline (`models/`) and writes the report under
- * `reports/`. It may list and read those two prefixes and write under `reports/`, nothing else.
+ * traffic (`data_capture/`) and the model (`models/<job>/`: the manifest with its baseline, and the
+ * network that embeds captured images), and writes the report, in SageMaker Model Monitor's layout
+ * and formats, under `reports/`. It may list and read those two prefixes and write under
+ * `reports/`, nothing else.
  */
 export class ScheduledReport extends Construct {
   readonly function: SconesFunction;
@@ -39,8 +50,9 @@ export class ScheduledReport extends Construct {
       project: 'report-generator',
       entry: REPORT_LAMBDA_ENTRY,
       description: 'Scones monitoring report: captured endpoint traffic vs the model baseline, written under reports/',
-      // Decodes and charts a day of captured images; memory is CPU on Lambda.
+      // Decodes, embeds (the model, on wasm) and charts a day of captured images; memory is CPU on Lambda.
       memorySize: 1024,
+      copyFiles: REPORT_LAMBDA_WASM_FILES,
       timeout: Duration.minutes(5),
       // apps/report-generator's job-config.ts reads these.
       environment: {
@@ -49,6 +61,7 @@ export class ScheduledReport extends Construct {
         CAPTURE_PREFIX: BUCKET_PREFIXES.dataCapture.replace(/\/$/, ''),
         MODEL_PREFIX: BUCKET_PREFIXES.models,
         REPORT_PREFIX: BUCKET_PREFIXES.reports,
+        SCHEDULE_NAME: REPORT_SCHEDULE_NAME,
         // Each run reports on the traffic since the previous one.
         ...(lookbackOf(props.schedule) ? { LOOKBACK: lookbackOf(props.schedule) } : {}),
       },
@@ -63,8 +76,8 @@ export class ScheduledReport extends Construct {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [captured, models] }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [reports] }));
     acknowledgeWildcardResource(role, captured, 'The report reads every capture file of its time window; their keys (date, uuid) are only known at run time.');
-    acknowledgeWildcardResource(role, models, "The report reads the newest model's manifest.json (its monitoring baseline) under models/<job>/.");
-    acknowledgeWildcardResource(role, reports, 'The report writes reports/<endpoint>/<timestamp>/; the prefix is the narrowest scope.');
+    acknowledgeWildcardResource(role, models, "The report reads the newest model under models/<job>/: manifest.json (its monitoring baseline), model.json and weights.bin (to embed captured images).");
+    acknowledgeWildcardResource(role, reports, 'The report writes reports/<endpoint>/<schedule>/<yyyy>/<mm>/<dd>/<hh>/ and reports/_baselines/<job>/; the prefix is the narrowest scope.');
 
     this.rule = new Rule(this, 'Schedule', {
       description: 'Runs the Scones monitoring report',

@@ -15,6 +15,8 @@ export interface SconesFunctionProps {
   workspaceRoot: string;
   /** The Nx app whose handler this is, e.g. `serialize-lambda`. */
   project: string;
+  /** Physical function name (the local stack holds the function under the same name). */
+  functionName?: string;
   /** Entry file relative to the workspace, when it is not the project's build `main`. */
   entry?: string;
   description: string;
@@ -23,6 +25,8 @@ export interface SconesFunctionProps {
   environment?: Record<string, string>;
   logRetention: RetentionDays;
   logRemovalPolicy: RemovalPolicy;
+  /** Files (relative to the workspace) copied next to the bundled handler, e.g. wasm binaries it loads at run time. */
+  copyFiles?: string[];
 }
 
 /**
@@ -49,6 +53,7 @@ export class SconesFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       entry: build.entry,
       handler: 'handler',
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       description: props.description,
       runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -72,6 +77,15 @@ export class SconesFunction extends Construct {
         externalModules: build.external,
         tsconfig: build.tsconfig,
         esbuildArgs: Object.fromEntries(Object.entries(build.alias).map(([name, target]) => [`--alias:${name}`, target])),
+        ...(props.copyFiles?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => (props.copyFiles ?? []).map((file) => `cp "${join(props.workspaceRoot, file)}" "${outputDir}/"`),
+              },
+            }
+          : {}),
       },
     });
     Validations.of(this.function).acknowledge({

@@ -1,10 +1,11 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DataBucket } from './data-bucket';
 import { acknowledgeWildcardResource } from './nag';
+import { WORKFLOW_FUNCTION_SETTINGS, workflowResourceNames } from '@scones/workflow';
 import { SconesFunction } from './scones-function';
 
 export interface WorkflowFunctionsProps {
@@ -32,14 +33,16 @@ export class WorkflowFunctions extends Construct {
   constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
     super(scope, id);
     const common = { workspaceRoot: props.workspaceRoot, logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy };
+    // The names and settings the local stack gives the same functions (one source: @scones/workflow).
+    const names = workflowResourceNames(Stack.of(this).stackName).functions;
+    const settings = (step: keyof typeof WORKFLOW_FUNCTION_SETTINGS) => {
+      const s = WORKFLOW_FUNCTION_SETTINGS[step];
+      return { project: s.app, functionName: names[step], description: s.description, memorySize: s.memorySize, timeout: Duration.seconds(s.timeoutSeconds) };
+    };
 
     this.serialize = new SconesFunction(this, 'Serialize', {
       ...common,
-      project: 'serialize-lambda',
-      description: 'Scones workflow step 1: reads the image {s3_bucket, s3_key} and returns it base64-encoded',
-      // Reads and base64-encodes one small image; the memory mostly buys CPU for the SDK's cold start.
-      memorySize: 256,
-      timeout: Duration.seconds(15),
+      ...settings('serialize'),
     });
     const images = props.bucket.objectsUnder('data');
     this.serialize.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [images] }));
@@ -50,21 +53,14 @@ export class WorkflowFunctions extends Construct {
 
     this.classify = new SconesFunction(this, 'Classify', {
       ...common,
-      project: 'classify-lambda',
-      description: 'Scones workflow step 2: sends the image to the SageMaker endpoint and returns its class probabilities',
-      memorySize: 256,
-      // Waits for the endpoint (SageMaker's own invocation timeout is 60 s); transient errors are retried by the state machine.
-      timeout: Duration.seconds(60),
+      ...settings('classify'),
       environment: { ENDPOINT_NAME: props.endpointName },
     });
     this.classify.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [props.endpointArn] }));
 
     this.filter = new SconesFunction(this, 'Filter', {
       ...common,
-      project: 'filter-lambda',
-      description: 'Scones workflow step 3: fails with THRESHOLD_CONFIDENCE_NOT_MET below THRESHOLD',
-      memorySize: 128,
-      timeout: Duration.seconds(10),
+      ...settings('filter'),
       environment: { THRESHOLD: String(props.threshold) },
     });
   }

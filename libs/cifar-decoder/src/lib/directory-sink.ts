@@ -1,9 +1,10 @@
+import type { BucketLayout } from '@scones/payload-schemas';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { StageOutputError } from '../errors';
-import { STAGE_LAYOUT, type SinkWriteResult, type StagedFile, type StageSink } from './stage-sink';
+import { stageLayout, type SinkWriteResult, type StagedFile, type StageSink } from './stage-sink';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -22,10 +23,12 @@ function outputError(action: string, path: string, error: unknown): StageOutputE
  * manifests last, so an interrupted run never leaves a half-written set that looks complete,
  * and a re-run replaces the previous set exactly.
  */
-export function directorySink(root: string): StageSink {
+export function directorySink(root: string, options: { layout?: BucketLayout } = {}): StageSink {
   const out = resolve(root);
+  const layout = stageLayout(options.layout);
   const staging = join(out, `.scones-stage-${process.pid}-${randomBytes(4).toString('hex')}`);
   const made = new Set<string>();
+  let keepStaging = false;
 
   const ensureDir = (dir: string) => {
     if (made.has(dir)) return;
@@ -71,39 +74,53 @@ export function directorySink(root: string): StageSink {
 
     async commit(manifests, staged) {
       for (const manifest of manifests) putNow(manifest);
-      const data = join(out, 'data');
-      ensureDir(data);
+      const dirs = [layout.trainDir, layout.testDir];
+      for (const dir of dirs) ensureDir(dirname(join(out, dir)));
+      for (const dir of dirs) ensureDir(join(staging, dir)); // a class set with no test rows still gets an (empty) directory
+      // Directories first, the manifests last: they are what says the set is complete.
+      const swaps = [...dirs, ...manifests.map((m) => m.key)].map((key) => ({
+        key,
+        target: join(out, key),
+        fresh: join(staging, key),
+        previous: join(staging, 'previous', key.replace('/', '-')),
+        moved: false,
+        placed: false,
+      }));
       let removedStale = 0;
-      const old = join(staging, 'previous');
-      for (const dir of [STAGE_LAYOUT.trainDir, STAGE_LAYOUT.testDir]) {
-        const target = join(out, dir);
-        const fresh = join(staging, dir);
-        ensureDir(fresh); // a class set with no test rows still gets an (empty) directory
-        try {
-          if (await exists(target)) {
-            ensureDir(old);
-            const previous = join(old, dir.replace('/', '-'));
-            await rename(target, previous);
-            removedStale += (await readdir(previous)).filter((name) => !staged.has(`${dir}/${name}`)).length;
+      try {
+        ensureDir(join(staging, 'previous'));
+        for (const swap of swaps) {
+          if (await exists(swap.target)) {
+            await rename(swap.target, swap.previous);
+            swap.moved = true;
+            if (dirs.includes(swap.key as (typeof dirs)[number])) {
+              removedStale += (await readdir(swap.previous)).filter((name) => !staged.has(`${swap.key}/${name}`)).length;
+            }
           }
-          await rename(fresh, target);
-        } catch (error) {
-          throw outputError('move staged files into', target, error);
+          await rename(swap.fresh, swap.target);
+          swap.placed = true;
         }
-      }
-      // The manifests last: they are what says the set is complete.
-      for (const manifest of manifests) {
-        try {
-          await rename(join(staging, manifest.key), join(out, manifest.key));
-        } catch (error) {
-          throw outputError('move manifest to', join(out, manifest.key), error);
+      } catch (error) {
+        // Put the previous set back: a failed commit loses nothing (abort() then removes the staging directory).
+        const stranded: string[] = [];
+        for (const swap of swaps.reverse()) {
+          if (swap.placed) await rename(swap.target, swap.fresh).catch(() => undefined);
+          if (swap.moved) await rename(swap.previous, swap.target).catch(() => stranded.push(swap.previous));
         }
+        if (stranded.length) {
+          keepStaging = true; // it holds the only copy of what could not be put back
+          throw new StageOutputError(
+            `cannot move the staged files into ${out}: ${(error as Error).message}; the previous set could not be put back either: it is in ${stranded.join(', ')}`,
+          );
+        }
+        throw outputError('move the staged files into', out, error);
       }
       await rm(staging, { recursive: true, force: true });
-      return { removedStale };
+      return { written: 0, skipped: 0, bytes: 0, removedStale };
     },
 
     async abort() {
+      if (keepStaging) return;
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     },
   };

@@ -1,23 +1,29 @@
+import type { BucketLayout } from '@scones/payload-schemas';
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { formatLst, type LstRow } from '@scones/payload-schemas';
-import { NotCifarBatchError } from '../errors';
+import { EmptyClassError, NotCifarBatchError } from '../errors';
 import { BatchPreviewer, previewAgrees, type BatchPreview } from './batch-preview';
 import { CifarMembers, type MemberBuffer } from './cifar-archive';
 import { checkLabelsAgainstMeta, decodeCifarBatch, decodeCifarMeta, ROW_BYTES, type CifarBatch, type CifarMeta } from './cifar-batch';
 import { CIFAR100_FINE_LABEL_NAMES } from './cifar100-labels';
 import { encodeCifarRowPng } from './cifar-png';
 import { checkClassList, DEFAULT_CLASSES, selectClasses, type ClassSelection } from './class-selection';
-import { STAGE_LAYOUT, type SinkWriteResult, type StagedFile, type StageSink } from './stage-sink';
+import { stageLayout, type StageLayout, type SinkWriteResult, type StagedFile, type StageSink } from './stage-sink';
 import { readTarGz } from './tar-gz';
 import { WriteSession } from './write-session';
 
 export interface StageProgress {
+  /**
+   * 'read': the archive is being decoded (images are encoded and kept aside); 'commit': it has
+   * been decoded and checked, and the sink is making the images the staged set (S3: uploading).
+   */
+  phase: 'read' | 'commit';
   /** Compressed archive bytes read. */
   compressedBytes: number;
   /** Images encoded so far. */
   images: number;
-  /** Files the sink has written (or found unchanged). */
+  /** Images the sink has written (or found unchanged). */
   written: number;
 }
 
@@ -38,6 +44,8 @@ export interface StageCifarOptions {
   speculate?: boolean;
   /** Decompress a file source on a worker thread (default true; see readTarGz). */
   worker?: boolean;
+  /** Where the files go (default `data/…`); give the sink the same layout. */
+  layout?: BucketLayout;
 }
 
 export interface StagedSplit {
@@ -106,6 +114,23 @@ class BatchState {
 
 const PLAIN_FILENAME = /^[^/\\\0]+$/;
 
+/**
+ * A chosen class without training rows would stage a class that `train` cannot learn (and zero
+ * rows for every class would replace a staged set with empty manifests): refused before the sink
+ * commits anything, naming the class, the archive and the classes it does have rows of.
+ */
+function checkEveryClassHasRows(selection: ClassSelection, meta: CifarMeta, train: BatchState, where: string): void {
+  const rows = new Array<number>(selection.names.length).fill(0);
+  for (const e of train.emitted) rows[e.label]++;
+  const empty = selection.names.filter((_, label) => rows[label] === 0);
+  if (!empty.length) return;
+  const present = [...new Set(train.batch?.fineLabels ?? [])].sort((a, b) => a - b).map((fine) => meta.fineLabelNames[fine] ?? `fine label ${fine}`);
+  const has =
+    present.length === 0 ? 'it has no training rows at all' : present.length <= 10 ? `it has training rows of ${present.join(', ')} only` : `it has training rows of ${present.length} classes`;
+  const classes = empty.map((name) => `"${name}"`).join(', ');
+  throw new EmptyClassError(`${where}: no rows of class${empty.length > 1 ? 'es' : ''} ${classes} in ${train.buffer.entryName} (${has}); nothing was staged`);
+}
+
 function sameSelection(a: ClassSelection, b: ClassSelection): boolean {
   return a.fineLabels.length === b.fineLabels.length && a.fineLabels.every((f, i) => f === b.fineLabels[i]);
 }
@@ -148,6 +173,7 @@ interface PassOptions {
 
 class CifarStager {
   private readonly classes: readonly string[];
+  private readonly layout: StageLayout;
   private readonly sink: StageSink;
   private readonly speculate: boolean;
   private predicted: ClassSelection | undefined;
@@ -159,6 +185,7 @@ class CifarStager {
   private rejected = false;
   private mispredicted = false;
   private images = 0;
+  private phase: StageProgress['phase'] = 'read';
   private compressed = 0;
   private written = 0;
   private totals: SinkWriteResult = { written: 0, skipped: 0, bytes: 0 };
@@ -178,6 +205,7 @@ class CifarStager {
     private readonly options: StageCifarOptions,
     pass: PassOptions,
   ) {
+    this.layout = stageLayout(options.layout);
     // The reader, the sink and each request in flight listen to this signal.
     setMaxListeners(100, this.stop.signal);
     this.stop.signal.addEventListener('abort', () => this.stopReading.abort(this.stop.signal.reason), { once: true });
@@ -231,10 +259,22 @@ class CifarStager {
       this.addTotals(await session.done);
       const train = this.batch('train');
       const test = this.batch('test');
-      if (!this.actual) throw new Error('internal: archive read without its meta member');
-      const manifests = [this.manifest(train, STAGE_LAYOUT.trainManifest), this.manifest(test, STAGE_LAYOUT.testManifest)];
-      const { removedStale } = await this.sink.commit(manifests, new Set(session.keys));
-      return this.summary(this.actual, train, test, manifests, removedStale);
+      if (!this.actual || !this.meta) throw new Error('internal: archive read without its meta member');
+      checkEveryClassHasRows(this.actual, this.meta, train, where);
+      const manifests = [this.manifest(train, this.layout.trainManifest), this.manifest(test, this.layout.testManifest)];
+      // Everything is decoded and checked: only now does the sink make the staged set (S3: the first PUT).
+      this.phase = 'commit';
+      this.written = 0;
+      this.report();
+      const committed = await this.sink.commit(manifests, new Set(session.keys), {
+        signal: this.stop.signal,
+        onWritten: (count) => {
+          this.written = count;
+          this.report();
+        },
+      });
+      this.addTotals(committed);
+      return this.summary(this.actual, train, test, manifests, committed.removedStale);
     } catch (error) {
       const cause = this.sinkFailure?.error ?? (userSignal?.aborted ? (userSignal.reason ?? error) : error);
       this.session.abandon();
@@ -253,7 +293,7 @@ class CifarStager {
   }
 
   private report(): void {
-    this.options.onProgress?.({ compressedBytes: this.compressed, images: this.images, written: this.written });
+    this.options.onProgress?.({ phase: this.phase, compressedBytes: this.compressed, images: this.images, written: this.written });
   }
 
   private addTotals(result: SinkWriteResult): void {
@@ -362,7 +402,7 @@ class CifarStager {
     }
     const upTo = state.availableRows();
     if (upTo <= state.nextRow) return;
-    const dir = state.split === 'train' ? STAGE_LAYOUT.trainDir : STAGE_LAYOUT.testDir;
+    const dir = state.split === 'train' ? this.layout.trainDir : this.layout.testDir;
     for (let row = state.nextRow; row < upTo; row++) {
       const fine = source.fineLabels[row];
       const label = fine < selection.labelOfFine.length ? selection.labelOfFine[fine] : -1;

@@ -98,6 +98,13 @@ export interface SageMakerTrainingJobOptions {
   instanceType?: string;
   /** Default 1 hour. */
   maxRuntimeSeconds?: number;
+  /**
+   * Write out the algorithm's defaults (ORIGINAL_HYPERPARAMETERS) as the original run did. Default
+   * true; false sends only what is set here (the local stack's trainer has tuned values of its own).
+   */
+  algorithmDefaults?: boolean;
+  /** More hyperparameters (e.g. the local stack's `scones_preset`, `scones_seed`). */
+  extraHyperParameters?: Record<string, string>;
 }
 
 function channel(name: string, uri: string) {
@@ -121,7 +128,8 @@ export function createTrainingJobRequest(options: SageMakerTrainingJobOptions): 
     RoleArn: options.roleArn,
     AlgorithmSpecification: { TrainingImage: imageClassificationImageUri(options.region), TrainingInputMode: 'File' },
     HyperParameters: {
-      ...ORIGINAL_HYPERPARAMETERS,
+      ...(options.algorithmDefaults === false ? { image_shape: ORIGINAL_HYPERPARAMETERS.image_shape } : ORIGINAL_HYPERPARAMETERS),
+      ...options.extraHyperParameters,
       num_classes: String(options.numClasses),
       num_training_samples: String(options.numTrainingSamples),
       ...(options.epochs !== undefined ? { epochs: String(options.epochs) } : {}),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { DeleteObjectsCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LocalCloudError } from '../errors';
 
 /** An S3 call failed; the message names the bucket, key and the service's answer. */
@@ -174,12 +174,24 @@ export async function deleteObjects(client: S3Client, bucket: string, keys: read
   return deleted;
 }
 
+/** The bytes of one object, or undefined when the bucket has no such key. */
+export async function getObject(client: S3Client, bucket: string, key: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array | undefined> {
+  try {
+    const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: options.signal });
+    return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array(0);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw new S3TransferError(`get s3://${bucket}/${key}: ${describeError(error)}`);
+  }
+}
+
 /** The transfers above bound to one client and bucket (what a consumer such as a stage sink needs). */
 export interface BucketTransfer {
   readonly bucket: string;
   put(objects: Iterable<ObjectToPut> | AsyncIterable<ObjectToPut>, options?: PutObjectsOptions): Promise<PutObjectsResult>;
   list(prefix: string, options?: { signal?: AbortSignal; pageSize?: number }): Promise<Map<string, ObjectInfo>>;
   delete(keys: readonly string[], signal?: AbortSignal): Promise<number>;
+  get(key: string, options?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
 }
 
 export function bucketTransfer(client: S3Client, bucket: string): BucketTransfer {
@@ -188,5 +200,6 @@ export function bucketTransfer(client: S3Client, bucket: string): BucketTransfer
     put: (objects, options) => putObjects(client, bucket, objects, options),
     list: (prefix, options) => listObjects(client, bucket, prefix, options),
     delete: (keys, signal) => deleteObjects(client, bucket, keys, signal),
+    get: (key, options) => getObject(client, bucket, key, options),
   };
 }

@@ -1,14 +1,14 @@
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
-import { TargetConfigError } from '../errors';
+import { serviceClientConfig } from './client-config';
 import type { Target } from './target';
 
 /**
- * Client configuration of AWS Step Functions. It exists only on AWS: on a local target the state
- * machine runs in-process (the workflow library's local runner).
+ * AWS Step Functions, on AWS or on the local stack. Locally the SDK must not prepend the
+ * `sync-` host prefix of StartSyncExecution (`sync-127.0.0.1` does not resolve).
  */
 export function stepFunctionsClientConfig(target: Target): SFNClientConfig {
-  if (target.kind !== 'aws') throw new TargetConfigError('AWS Step Functions exists only with --target aws (locally the state machine runs in-process)');
-  return target.region ? { region: target.region } : {};
+  const config = serviceClientConfig(target, 'states');
+  return target.kind === 'local' ? { ...config, disableHostPrefix: true } : config;
 }
 
 export function createStepFunctionsClient(target: Target): SFNClient {

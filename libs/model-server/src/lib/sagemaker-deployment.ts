@@ -4,6 +4,8 @@ import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
   DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
   DescribeTrainingJobCommand,
   ListTrainingJobsCommand,
   UpdateEndpointCommand,
@@ -226,4 +228,36 @@ async function waitForInService(
     }
     await sleep(interval, undefined, { signal: options.signal });
   }
+}
+
+export interface DeployedModel {
+  endpointName: string;
+  endpointStatus: string;
+  modelName: string;
+  /** `s3://…/model.tar.gz`, or an S3 prefix (uncompressed model data). */
+  modelDataUrl?: string;
+  image?: string;
+}
+
+/**
+ * What an endpoint serves: DescribeEndpoint → DescribeEndpointConfig (its first production
+ * variant) → DescribeModel. A missing endpoint is an error naming it.
+ */
+export async function describeDeployedModel(client: SageMakerClient, endpointName: string, signal?: AbortSignal): Promise<DeployedModel> {
+  const endpoint = await step(`DescribeEndpoint ${endpointName}`, () => client.send(new DescribeEndpointCommand({ EndpointName: endpointName }), { abortSignal: signal }));
+  const configName = endpoint.EndpointConfigName;
+  if (!configName) throw new SageMakerDeploymentError(`endpoint ${endpointName} names no endpoint configuration`);
+  const config = await step(`DescribeEndpointConfig ${configName}`, () => client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }), { abortSignal: signal }));
+  const modelName = config.ProductionVariants?.[0]?.ModelName;
+  if (!modelName) throw new SageMakerDeploymentError(`endpoint configuration ${configName} has no production variant with a model`);
+  const model = await step(`DescribeModel ${modelName}`, () => client.send(new DescribeModelCommand({ ModelName: modelName }), { abortSignal: signal }));
+  const container = model.PrimaryContainer ?? model.Containers?.[0];
+  const modelDataUrl = container?.ModelDataUrl ?? container?.ModelDataSource?.S3DataSource?.S3Uri;
+  return {
+    endpointName,
+    endpointStatus: endpoint.EndpointStatus ?? 'Unknown',
+    modelName,
+    ...(modelDataUrl ? { modelDataUrl } : {}),
+    ...(container?.Image ? { image: container.Image } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { nonEmptyString, probability } from './primitives';
+import { base64String, nonEmptyString, probability } from './primitives';
 
 /** Per-image mean brightness of each channel (0..1) of a set of images. */
 export const brightnessSampleSchema = z.object({
@@ -7,6 +7,62 @@ export const brightnessSampleSchema = z.object({
   g: z.array(z.number()),
   b: z.array(z.number()),
 });
+
+/**
+ * A float32 matrix in JSON: `rows` × `columns` values, row-major, as the base64 of their
+ * little-endian bytes (exact, and 5.3 bytes per value instead of ~20 as decimal text).
+ */
+export const float32MatrixSchema = z
+  .object({
+    rows: z.number().int().nonnegative(),
+    columns: z.number().int().positive(),
+    base64: base64String,
+  })
+  .refine((m) => Buffer.byteLength(m.base64, 'base64') === m.rows * m.columns * 4, {
+    error: 'base64 does not hold rows × columns float32 values',
+    path: ['base64'],
+  });
+export type Float32MatrixJson = z.output<typeof float32MatrixSchema>;
+
+/** Row vectors (all the same length) as a {@link float32MatrixSchema} value; little-endian whatever the machine. */
+export function encodeFloat32Matrix(rows: readonly ArrayLike<number>[]): Float32MatrixJson {
+  const columns = rows[0]?.length ?? 0;
+  if (columns === 0) throw new RangeError('a float32 matrix needs at least one column');
+  const bytes = Buffer.alloc(rows.length * columns * 4);
+  rows.forEach((row, r) => {
+    if (row.length !== columns) throw new RangeError(`row ${r} has ${row.length} values, expected ${columns}`);
+    for (let c = 0; c < columns; c++) bytes.writeFloatLE(row[c], (r * columns + c) * 4);
+  });
+  return { rows: rows.length, columns, base64: bytes.toString('base64') };
+}
+
+/** The values of a (validated) {@link float32MatrixSchema} value, row-major. */
+export function decodeFloat32Matrix(matrix: Float32MatrixJson): Float32Array {
+  const bytes = Buffer.from(matrix.base64, 'base64');
+  const values = new Float32Array(matrix.rows * matrix.columns);
+  for (let i = 0; i < values.length; i++) values[i] = bytes.readFloatLE(i * 4);
+  return values;
+}
+
+/**
+ * The model's own view of the validation and training inputs: penultimate-layer features
+ * (`Classifier.embed`), for embedding drift and out-of-distribution monitoring. The monitoring
+ * rules (kernel bandwidth, distance threshold) are derived from these by the monitor, on the
+ * validation vectors.
+ */
+export const embeddingBaselineSchema = z
+  .object({
+    /** Which features: the input of the final classification layer. */
+    layer: z.literal('penultimate'),
+    /** How each vector was normalised before storing (traffic embeddings must be treated alike). */
+    normalization: z.enum(['none', 'l2']),
+    /** Validation images' embeddings: the reference sample of the drift test. */
+    validation: float32MatrixSchema,
+    /** Training images' embeddings: "far from every training image" is measured against these. */
+    training: float32MatrixSchema,
+  })
+  .refine((e) => e.validation.columns === e.training.columns, { error: 'validation and training embeddings have different lengths', path: ['training', 'columns'] });
+export type EmbeddingBaseline = z.output<typeof embeddingBaselineSchema>;
 
 /**
  * The monitoring baseline: what the model's predictions and inputs look like on the validation
@@ -21,6 +77,10 @@ export const monitoringBaselineSchema = z.object({
   predictedClassCounts: z.array(z.number().int().nonnegative()),
   /** Per-image mean brightness per channel of the validation inputs. */
   brightness: brightnessSampleSchema,
+  /** Validation images per size, `"<width>x<height>"` → count (absent in manifests written before it). */
+  imageSizes: z.record(z.string().regex(/^\d+x\d+$/, { error: 'expected "<width>x<height>"' }), z.number().int().positive()).optional(),
+  /** Penultimate-layer embeddings (absent in manifests written before embedding monitoring). */
+  embedding: embeddingBaselineSchema.optional(),
 });
 export type MonitoringBaseline = z.output<typeof monitoringBaselineSchema>;
 

@@ -58,7 +58,7 @@ function taskStates(machine: AslStateMachine, found = new Map<string, string>())
 }
 
 /** A copy of the definition with every Retry interval multiplied by `scale`. */
-function scaleRetryIntervals<T>(value: T, scale: number): T {
+export function scaleRetryIntervals<T>(value: T, scale: number): T {
   if (Array.isArray(value)) return value.map((v) => scaleRetryIntervals(v, scale)) as T;
   if (value === null || typeof value !== 'object') return value;
   const copy: Record<string, unknown> = {};

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, StartExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent as SfnHistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { StepFunctionsError } from '../errors';
-import type { ExecuteOptions, ExecutionOutcome, ExecutionStatus, WorkflowExecutor } from './execution';
+import type { ExecuteOptions, ExecutionOutcome, ExecutionStatus, HistoryEvent, WorkflowExecutor } from './execution';
 import { systemClock, type Clock } from './clock';
 
 export interface StepFunctionsExecutorOptions {
@@ -11,6 +18,8 @@ export interface StepFunctionsExecutorOptions {
   pollIntervalMs?: number;
   /** Longest wait between DescribeExecution calls. Default 2 s. */
   maxPollIntervalMs?: number;
+  /** Read each execution's history (GetExecutionHistory) onto its outcome. */
+  history?: boolean;
   clock?: Clock;
 }
 
@@ -56,6 +65,7 @@ export class StepFunctionsExecutor implements WorkflowExecutor {
       signal?.throwIfAborted();
       throw new StepFunctionsError(`StartExecution of ${stateMachineArn}: ${describeSdkError(error)}`, { cause: error });
     }
+    const history = new HistoryReader(client, executionArn);
     let interval = this.options.pollIntervalMs ?? 200;
     const maxInterval = this.options.maxPollIntervalMs ?? 2000;
     for (;;) {
@@ -68,7 +78,16 @@ export class StepFunctionsExecutor implements WorkflowExecutor {
         signal?.throwIfAborted();
         throw new StepFunctionsError(`DescribeExecution of ${executionArn}: ${describeSdkError(error)}`, { cause: error });
       }
-      if (described.status && TERMINAL.has(described.status)) return this.outcome(described, executionArn, name, input);
+      if (executeOptions.onEvent) await history.read(signal).then((events) => events.forEach((e) => executeOptions.onEvent?.(e)));
+      if (described.status && TERMINAL.has(described.status)) {
+        const outcome = this.outcome(described, executionArn, name, input);
+        if (executeOptions.onEvent || this.options.history) {
+          const rest = await history.read(signal);
+          rest.forEach((e) => executeOptions.onEvent?.(e));
+          if (this.options.history) outcome.history = history.all;
+        }
+        return outcome;
+      }
       interval = Math.min(maxInterval, interval * 1.5);
     }
   }
@@ -89,4 +108,70 @@ export class StepFunctionsExecutor implements WorkflowExecutor {
       durationMs: stopDate.getTime() - startDate.getTime(),
     };
   }
+}
+
+/** Pages an execution's history forward, in the shape of {@link HistoryEvent}. */
+class HistoryReader {
+  readonly all: HistoryEvent[] = [];
+  private nextToken: string | undefined;
+  private seen = 0;
+
+  constructor(
+    private readonly client: SFNClient,
+    private readonly executionArn: string,
+  ) {}
+
+  /** The events not read yet. */
+  async read(signal?: AbortSignal): Promise<HistoryEvent[]> {
+    const fresh: HistoryEvent[] = [];
+    for (;;) {
+      let page;
+      try {
+        page = await this.client.send(new GetExecutionHistoryCommand({ executionArn: this.executionArn, maxResults: 1000, ...(this.nextToken ? { nextToken: this.nextToken } : {}) }), { abortSignal: signal });
+      } catch (error) {
+        signal?.throwIfAborted();
+        throw new StepFunctionsError(`GetExecutionHistory of ${this.executionArn}: ${describeSdkError(error)}`, { cause: error });
+      }
+      const events = page.events ?? [];
+      // Without a next token the same page is read again later: skip what was seen of it.
+      const news = page.nextToken ? events : events.slice(this.seen);
+      for (const event of news) fresh.push(toHistoryEvent(event));
+      if (page.nextToken) {
+        this.nextToken = page.nextToken;
+        this.seen = 0;
+        continue;
+      }
+      this.seen = events.length;
+      break;
+    }
+    this.all.push(...fresh);
+    return fresh;
+  }
+}
+
+/** An AWS history event as the CLI shows it: type, time, state, Map index, error, cause, output. */
+export function toHistoryEvent(event: SfnHistoryEvent): HistoryEvent {
+  const history: HistoryEvent = { type: event.type ?? 'Unknown', timestamp: event.timestamp ? new Date(event.timestamp).getTime() : 0 };
+  const entered = event.stateEnteredEventDetails;
+  const exited = event.stateExitedEventDetails;
+  if (entered?.name) history.stateName = entered.name;
+  if (exited?.name) {
+    history.stateName = exited.name;
+    if (exited.output !== undefined) history.output = parseJson(exited.output);
+  }
+  const failure =
+    event.executionFailedEventDetails ??
+    event.taskFailedEventDetails ??
+    event.lambdaFunctionFailedEventDetails ??
+    event.mapIterationFailedEventDetails ??
+    event.taskTimedOutEventDetails ??
+    event.executionAbortedEventDetails ??
+    event.executionTimedOutEventDetails;
+  if (failure) {
+    if ('error' in failure && failure.error !== undefined) history.error = failure.error;
+    if ('cause' in failure && failure.cause !== undefined) history.cause = failure.cause;
+  }
+  const iteration = event.mapIterationStartedEventDetails ?? event.mapIterationSucceededEventDetails ?? event.mapIterationFailedEventDetails ?? event.mapIterationAbortedEventDetails;
+  if (iteration?.index !== undefined) history.index = iteration.index;
+  return history;
 }
