@@ -2,11 +2,11 @@
 // Lambda apps' integration tests and benchmark. The esbuild options are read from the app's
 // project.json build target (mapped as @nx/esbuild maps them), so there is no second copy.
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { localLambdaContext } from '@scones/local-cloud';
 
 /** The workspace root (found upwards from this file, which tools/run-ts.js runs from a cache folder). */
 export const WORKSPACE_ROOT = findWorkspaceRoot(__dirname);
@@ -93,9 +93,10 @@ export interface Bundle {
 export async function buildLambdaBundle(project: string, options: BundleOptions): Promise<Bundle> {
   const esbuildOptions = esbuildOptionsFor(project, options);
   const file = join(options.outdir, 'main.js');
-  const result = await build({ ...esbuildOptions, logLevel: 'error' });
-  const runtimeRequires = [...new Set(entryOutput(result.metafile).imports.filter((i) => i.external).map((i) => i.path))].sort();
-  return { file, bytes: readFileSync(file).length, metafile: result.metafile, runtimeRequires };
+  const result = await build({ ...esbuildOptions, metafile: true, logLevel: 'error' });
+  const metafile = result.metafile as Metafile;
+  const runtimeRequires = [...new Set(entryOutput(metafile).imports.filter((i) => i.external).map((i) => i.path))].sort();
+  return { file, bytes: readFileSync(file).length, metafile, runtimeRequires };
 }
 
 function entryOutput(metafile: Metafile): Metafile['outputs'][string] {
@@ -144,10 +145,20 @@ Promise.resolve()
 export function invokeBundledHandler(
   file: string,
   event: unknown,
-  { env = {}, requestId, functionName = 'local-function' }: { env?: Record<string, string>; requestId?: string; functionName?: string } = {},
+  { env = {}, requestId = randomUUID(), functionName = 'local-function' }: { env?: Record<string, string>; requestId?: string; functionName?: string } = {},
 ): Promise<Invocation> {
   // Functions do not survive JSON; the child gives the context its getRemainingTimeInMillis back.
-  const context = JSON.stringify(localLambdaContext(functionName, { awsRequestId: requestId }));
+  // The fields of the Lambda runtime's context (tools/ imports no workspace library: it is below them all).
+  const context = JSON.stringify({
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '128',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/[$LATEST]${requestId.replace(/-/g, '')}`,
+  });
   const childEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
   return new Promise((resolvePromise, reject) => {
     execFile(process.execPath, ['-e', CHILD, file, JSON.stringify(event), context], { env: childEnv, timeout: 60_000 }, (error, stdout, stderr) => {

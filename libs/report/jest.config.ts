@@ -1,8 +1,9 @@
 export default {
   displayName: 'report',
   preset: '../../jest.preset.js',
-  // Real servers, child processes and chart rendering on a shared 2-core machine: 5 s is too tight.
-  testTimeout: 60_000,
+  // Real servers, child processes, chart rendering and embedding tests with thousands of kernel
+  // permutations, on a shared 2-core machine: a generous bound, never an expectation of speed.
+  testTimeout: 180_000,
   rootDir: __dirname,
   coverageDirectory: '../../coverage/libs/report',
 };

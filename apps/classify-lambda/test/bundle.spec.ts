@@ -4,7 +4,6 @@
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createModelServer, type ModelServer, type Predictor } from '@scones/model-server';
 import { buildLambdaBundle, invokeBundledHandler, type Bundle, workspaceScratch } from '../../../tools/lambda-bundles';
 

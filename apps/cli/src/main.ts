@@ -4,7 +4,7 @@ import { createProgram } from './program';
 // Thin entry point: every command lives in ./commands and its logic in the libraries.
 if (process.argv[2] === STACK_WORKER_COMMAND) {
   // A process the local stack started (an endpoint, a training job, a Lambda runtime).
-  import('@scones/local-stack').then(({ runStackWorker }) => runStackWorker(process.argv.slice(3))).then(
+  import('./cli/stack-worker.js').then(({ stackWorker }) => stackWorker(process.argv.slice(3))).then(
     (code) => {
       process.exitCode = code;
     },

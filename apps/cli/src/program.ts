@@ -15,11 +15,15 @@ export function createProgram(): Command {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(ExitCode.Success);
     process.exit(ExitCode.Usage);
   });
-  for (const sub of program.commands) {
-    sub.exitOverride((err) => {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') process.exit(ExitCode.Success);
-      process.exit(ExitCode.Usage);
-    });
-  }
+  const override = (command: Command) => {
+    for (const sub of command.commands) {
+      sub.exitOverride((err) => {
+        if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') process.exit(ExitCode.Success);
+        process.exit(ExitCode.Usage);
+      });
+      override(sub);
+    }
+  };
+  override(program);
   return program;
 }

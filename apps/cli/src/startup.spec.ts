@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProgram } from './program';
 
-// Every `scones` start defines all the commands; a command's libraries (the AWS SDK, s3rver,
+// Every `scones` start defines all the commands; a command's libraries (the AWS SDK, the local stack,
 // TensorFlow.js, vega, the ASL engine, zod) must load only when that command runs. These tests
 // run the real launcher with a preload that records every npm package Node is asked to load.
 const launcher = join(__dirname, '../../../tools/scones.js');

@@ -1,9 +1,10 @@
 // The inference container's entry: SageMaker runs `docker run <image> serve` and talks to port 8080
-// (GET /ping, POST /invocations). Locally the same file serves the SageMaker Runtime API too.
+// (GET /ping, POST /invocations). Locally the same file serves the SageMaker Runtime API too. The
+// same file is the script of the inference worker threads (the app is one bundled file).
 import { S3Client } from '@aws-sdk/client-s3';
 import { backendInfo, loadClassifier } from '@scones/image-classifier';
 import { s3ClientConfig, s3ClientConfigFromEnvironment } from '@scones/local-cloud';
-import { createCaptureSink, createJsonLogger, servingThreads, startModelEndpoint } from '@scones/model-server';
+import { createCaptureSink, createJsonLogger, isInferenceWorker, serveInferenceWorker, servingThreads, startInferenceWorkers, startModelEndpoint } from '@scones/model-server';
 import { ContainerConfigError, readContainerConfig, type ContainerConfig } from './lib/container-config';
 
 async function main(): Promise<number> {
@@ -23,11 +24,23 @@ async function main(): Promise<number> {
   const endpoint = await startModelEndpoint({
     endpointName: config.endpointName,
     loadPredictor: async () => {
-      logger.info('TensorFlow.js backend ready', { backend: await backendInfo({ threads: servingThreads() }) });
-      return loadClassifier(config.modelDirectory);
+      if (config.inferenceWorkers === 0) {
+        logger.info('TensorFlow.js backend ready', { backend: await backendInfo({ threads: servingThreads() }), inferenceWorkers: 0 });
+        return loadClassifier(config.modelDirectory);
+      }
+      const workers = await startInferenceWorkers({ script: __filename, modelDirectory: config.modelDirectory, workers: config.inferenceWorkers, logger });
+      logger.info('TensorFlow.js backend ready', { backend: workers.info.backend, inferenceWorkers: config.inferenceWorkers });
+      return workers;
     },
     listen: { port: config.port, host: config.host },
-    capture: config.capture && destination && { sink: createCaptureSink(destination, s3), prefix: destination.prefix, samplingPercentage: config.capture.samplingPercentage, flushIntervalMs: config.capture.flushIntervalMs },
+    capture: config.capture &&
+      destination && {
+        sink: createCaptureSink(destination, s3),
+        prefix: destination.prefix,
+        samplingPercentage: config.capture.samplingPercentage,
+        flushIntervalMs: config.capture.flushIntervalMs,
+        spoolDirectory: config.capture.spoolDirectory,
+      },
     maxBodyBytes: config.maxBodyBytes,
     batching: { maxBatchSize: config.maxBatchSize, maxQueue: config.maxQueue },
     logger,
@@ -62,10 +75,14 @@ async function main(): Promise<number> {
   return stopped;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'endpoint failed to start', error: { name: (error as Error)?.name, message: (error as Error)?.message ?? String(error) } })}\n`);
-    process.exit(1);
-  },
-);
+if (isInferenceWorker()) {
+  serveInferenceWorker();
+} else {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'endpoint failed to start', error: { name: (error as Error)?.name, message: (error as Error)?.message ?? String(error) } })}\n`);
+      process.exit(1);
+    },
+  );
+}

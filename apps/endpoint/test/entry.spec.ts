@@ -1,6 +1,6 @@
 // The container entry as the image runs it: the bundle built with the options of project.json, in
 // its own Node process, configured only by arguments and environment, stopped with SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,43 +9,11 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { encodePng } from '@scones/image-classifier';
 import { sageMakerRuntimeClientConfig } from '@scones/local-cloud';
 import { dataCaptureRecordSchema, inferenceOutputSchema, parseJsonOrThrow, parseOrThrow } from '@scones/payload-schemas';
-import { WORKSPACE_ROOT, buildLambdaBundle, type Bundle } from '../../../tools/lambda-bundles';
-import { writeFixtureArtifact } from '../../../tools/model-artifact-fixture';
+import type { Bundle } from '../../../tools/lambda-bundles';
+import { writeFixtureArtifact } from '@scones/image-classifier/testing';
+import { buildEndpointBundle, startEndpoint as start, until } from './endpoint-process';
 
 const CONTAINER_DIR = join(__dirname, '../container');
-
-interface Running {
-  child: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(bundle: Bundle, args: string[], env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [bundle.file, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: Array<Record<string, unknown>> = [];
-  let text = '';
-  let partial = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    text += chunk;
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, logs, stderr: () => text, exited };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const png = (red: number) => encodePng({ width: 32, height: 32, data: new Uint8Array(32 * 32 * 3).map((_, i) => (i % 3 === 0 ? red : (i * 7) % 256)) });
 
@@ -58,13 +26,11 @@ describe('endpoint container entry', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'scones-endpoint-app-'));
     modelDir = join(work, 'model');
-    const outdir = await mkdtemp(join(WORKSPACE_ROOT, 'node_modules/.cache/scones/endpoint-'));
-    [bundle] = await Promise.all([buildLambdaBundle('endpoint', { outdir }), writeFixtureArtifact(modelDir)]);
+    [bundle] = await Promise.all([buildEndpointBundle(work), writeFixtureArtifact(modelDir)]);
   }, 120_000);
   afterAll(async () => {
     for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
     await rm(work, { recursive: true, force: true });
-    if (bundle) await rm(join(bundle.file, '..'), { recursive: true, force: true });
   });
 
   it('needs at run time only the npm packages the container installs, at the workspace versions', () => {

@@ -13,6 +13,11 @@ export class TruncatedArchiveError extends CifarDecoderError {
   override readonly name = 'TruncatedArchiveError';
 }
 
+/** The gzip stream holds something other than a tar archive (a gzipped pickle, text, ...). */
+export class NotTarError extends CifarDecoderError {
+  override readonly name = 'NotTarError';
+}
+
 /** The gzip or tar data is damaged (bad checksum, invalid deflate data, bad tar header). */
 export class CorruptArchiveError extends CifarDecoderError {
   override readonly name = 'CorruptArchiveError';
@@ -41,6 +46,11 @@ export class ShapeMismatchError extends CifarDecoderError {
 /** A requested class name is not among the archive's fine label names (or the list is unusable). */
 export class UnknownClassError extends CifarDecoderError {
   override readonly name = 'UnknownClassError';
+}
+
+/** A chosen class has no rows in the archive's `train` batch: there is nothing to stage or train on. */
+export class EmptyClassError extends CifarDecoderError {
+  override readonly name = 'EmptyClassError';
 }
 
 /** The archive could not be downloaded (HTTP error, network error, unexpected length). */

@@ -1,19 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { writeCifarFixtureArchive } from '../src/lib/fixture-archive';
+import { fixturePixels, fixtureRow, tarGz, type CifarFixtureOptions } from '../src/lib/fixture-archive';
+import { cifarBatchPickleParts } from '../src/lib/pickle-writer';
+import { readTarGz } from '../src/lib/tar-gz';
 
 const run = promisify(execFile);
 
-/** The real bicycle/motorcycle rows (../shared/data from the repository root), when this checkout has them. */
-export const SHARED_ARCHIVE = resolve(__dirname, '../../../../shared/data/cifar-100-python-bicycle-motorcycle.tar.gz');
-
-export function sharedArchive(): string | undefined {
-  return existsSync(SHARED_ARCHIVE) ? SHARED_ARCHIVE : undefined;
-}
+/** The real bicycle/motorcycle rows shipped in the repository (libs/cifar-decoder/data; its README says what they are). */
+export const REAL_SUBSET = resolve(__dirname, '../data/cifar-100-python-bicycle-motorcycle.tar.gz');
 
 /** A scratch directory removed by the returned function. */
 export async function scratch(prefix = 'cifar-'): Promise<{ dir: string; remove(): Promise<void> }> {
@@ -21,16 +18,44 @@ export async function scratch(prefix = 'cifar-'): Promise<{ dir: string; remove(
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** The real subset's members (`cifar-100-python/train`, ...) with their bytes, in archive order. */
+export async function realSubsetMembers(): Promise<Array<{ name: string; data: Buffer }>> {
+  const members: Array<{ name: string; data: Buffer }> = [];
+  await readTarGz(REAL_SUBSET, {
+    onMember: (name) => {
+      const chunks: Uint8Array[] = [];
+      return { data: (chunk) => chunks.push(Buffer.from(chunk)), end: () => members.push({ name, data: Buffer.concat(chunks) }) };
+    },
+  });
+  return members;
+}
+
+/** The real subset without one of its members, as a .tar.gz in `dir`. */
+export async function realSubsetWithout(member: 'train' | 'test' | 'meta', dir: string): Promise<string> {
+  const path = join(dir, `real-without-${member}.tar.gz`);
+  await writeFile(path, await tarGz((await realSubsetMembers()).filter((m) => m.name !== `cifar-100-python/${member}`)));
+  return path;
+}
+
 /**
- * The archive tests stage: the real subset when present, otherwise a fixture of the same shape
- * (1000 train + 200 test rows of bicycle and motorcycle, 500/500 and 100/100).
+ * A train batch pickle of the official layout whose `data` has shape (rows, 3, 1024) instead of
+ * (rows, 3072): the same bytes, reshaped by channel, as a careless re-export would write.
  */
-export async function bicycleMotorcycleArchive(dir: string): Promise<{ path: string; real: boolean }> {
-  const shared = sharedArchive();
-  if (shared) return { path: shared, real: true };
-  const path = join(dir, 'cifar-100-python-fixture.tar.gz');
-  await writeCifarFixtureArchive(path, { trainRows: 1000, testRows: 200, classes: ['bicycle', 'motorcycle'] });
-  return { path, real: false };
+export function wrongShapeTrainPickle(rows: number, options: CifarFixtureOptions = {}): Buffer {
+  const fixture = Array.from({ length: rows }, (_, row) => fixtureRow('train', row, options));
+  const parts = cifarBatchPickleParts({
+    batchLabel: 'training batch 1 of 1',
+    filenames: fixture.map((r) => r.filename),
+    fineLabels: fixture.map((r) => r.fineLabel),
+    coarseLabels: fixture.map((r) => r.coarseLabel),
+  });
+  // BININT2 3072, TUPLE2  ->  BININT1 3, BININT2 1024, TUPLE3
+  const from = Buffer.from([0x4d, 0x00, 0x0c, 0x86]);
+  const at = parts.head.indexOf(from);
+  if (at < 0) throw new Error('wrongShapeTrainPickle: shape tuple not found');
+  const head = Buffer.concat([parts.head.subarray(0, at), Buffer.from([0x4b, 3, 0x4d, 0x00, 0x04, 0x87]), parts.head.subarray(at + from.length)]);
+  const data = Buffer.concat(Array.from({ length: rows }, (_, row) => fixturePixels('train', row)));
+  return Buffer.concat([head, data, parts.tail]);
 }
 
 export interface PythonView {

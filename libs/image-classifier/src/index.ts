@@ -8,7 +8,7 @@ export { buildResNet, type ResNetConfig, type ResNet } from './lib/model';
 export { evaluate, argMax, type Evaluation } from './lib/evaluation';
 export { recommendThreshold, DEFAULT_TARGET_PRECISION } from './lib/threshold';
 export { computeBaseline } from './lib/baseline';
-export { predictProbabilities, type PredictOptions } from './lib/inference';
+export { predictProbabilities, embedImages, embeddingSize, type PredictOptions } from './lib/inference';
 export { TRAINING_PRESETS, learningRateAt, type TrainingConfig } from './lib/training-config';
 export {
   trainClassifier,
@@ -27,10 +27,12 @@ export {
   readArtifactFile,
   loadArtifactModel,
   describeArtifactFile,
+  artifactAtUrl,
   MANIFEST_FILE,
   WEIGHTS_FILE,
   type ArtifactLocation,
   type S3ArtifactLocation,
+  type S3TarballArtifactLocation,
   type ArtifactFiles,
 } from './lib/artifact';
 export { loadClassifier, createClassifier, type Classifier } from './lib/classifier';
@@ -38,11 +40,11 @@ export { runLocalTrainingJob, checkJobName, defaultJobName, type LocalTrainingJo
 export {
   createTrainingJobRequest,
   runSageMakerTrainingJob,
-  imageClassificationImageUri,
-  IMAGE_CLASSIFICATION_REGISTRIES,
   ORIGINAL_HYPERPARAMETERS,
   type SageMakerTrainingJobOptions,
   type TrainingJobStatus,
   type TrainingJobResult,
   type RunTrainingJobOptions,
 } from './lib/sagemaker-training';
+export { imageClassificationImageUri, IMAGE_CLASSIFICATION_REGISTRIES } from './lib/algorithm-images';
+export { TrainingLogFollower, TRAINING_LOG_GROUP } from './lib/training-log';

@@ -1,4 +1,4 @@
-export { LocalCloudError, LocalS3StartError, TargetConfigError } from './errors';
+export { LocalCloudError, TargetConfigError } from './errors';
 export {
   DEFAULT_LOCAL_BUCKET,
   LOCAL_REGION,
@@ -18,7 +18,6 @@ export {
   serviceClientConfig,
   type LocalClientConfig,
 } from './lib/client-config';
-export { startLocalS3, DEFAULT_LOCAL_S3_DIRECTORY, type LocalS3, type LocalS3Options } from './lib/local-s3';
 export { s3ClientConfigFromEnvironment } from './lib/environment-client-config';
 export {
   putObjects,
@@ -44,13 +43,6 @@ export {
   type StackOutputName,
   type ReadStackOutputsOptions,
 } from './lib/stack-outputs';
-export {
-  EndpointRegistry,
-  EndpointRegistryError,
-  DEFAULT_ENDPOINTS_DIRECTORY,
-  processIsAlive,
-  type EndpointRegistryOptions,
-} from './lib/endpoint-registry';
 export { sageMakerClientConfig, createSageMakerClient } from './lib/sagemaker-client';
 export { stepFunctionsClientConfig, createStepFunctionsClient } from './lib/step-functions-client';
 export { createLambdaClient, createLogsClient, createSnsClient } from './lib/stack-clients';

@@ -1,5 +1,9 @@
-export { LocalStackError, StackStartError, StackInstanceError } from './errors';
-export { startStack, DEFAULT_DATA_DIR, DEFAULT_STACK_PORT, type StackOptions, type LocalStack, type StackStatus } from './lib/stack';
+// The local stack: every service of the workflow (S3, SageMaker and its runtime, CloudWatch Logs,
+// Lambda, Step Functions, SNS, STS) at one URL, the processes it runs, and how commands reach it.
+// The gateway, protocols, persistence and S3 are @scones/stack-core.
+export { LocalStackError, StackStartError, StackInstanceError, DEFAULT_DATA_DIR, DEFAULT_STACK_PORT, findRunningStack, readInstanceFile, probeStack, processExists, INSTANCE_FILE, STACK_CREDENTIALS } from '@scones/stack-core';
+export type { LocalStack, StackStatus, StackInstance, RunningStackInstance, ServiceId, StackContext, StackService } from '@scones/stack-core';
+export { startStack, type LocalStackOptions } from './lib/stack';
 export {
   connectOrStartStack,
   stopRunningStack,
@@ -11,9 +15,4 @@ export {
   type DetachedStackOptions,
   type EnvironmentFormat,
 } from './lib/control';
-export { findRunningStack, readInstanceFile, probeStack, processExists, INSTANCE_FILE, type StackInstance, type RunningStackInstance } from './lib/instance';
 export { runStackWorker, defaultWorkerCommand } from './lib/workers';
-export { AwsError } from './lib/aws-error';
-export { LOCAL_ACCOUNT_ID, DEFAULT_STACK_REGION, STACK_CREDENTIALS, parseArn, formatArn, type Arn } from './lib/arn';
-export type { ServiceId } from './lib/gateway/routing';
-export type { StackContext, StackService } from './lib/service';

@@ -2,7 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, type LocalStack, type StackOptions } from './lib/stack';
+import type { LocalStack } from '@scones/stack-core';
+import { startStack, type LocalStackOptions } from './lib/stack';
+export { zipPackage, type PackageFile, SERIALIZE_PY, FILTER_RAISE_STRING_PY, FILTER_EXCEPTION_PY, FILTER_CUSTOM_EXCEPTION_PY, FILTER_STATUS_500_PY, ECHO_PY, ECHO_CJS, ECHO_MJS } from './lib/lambda/testing';
 
 export interface TestStack extends LocalStack {
   /** Closes the stack and removes its data directory. */
@@ -10,7 +12,7 @@ export interface TestStack extends LocalStack {
 }
 
 /** A stack on a free port over a fresh temporary data directory. */
-export async function startTestStack(options: Omit<StackOptions, 'port' | 'dataDir'> & { dataDir?: string } = {}): Promise<TestStack> {
+export async function startTestStack(options: Omit<LocalStackOptions, 'port' | 'dataDir'> & { dataDir?: string } = {}): Promise<TestStack> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'scones-stack-')));
   const stack = await startStack({ ...options, dataDir, port: 0 });
   return Object.assign(stack, {

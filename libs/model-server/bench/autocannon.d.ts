@@ -6,6 +6,7 @@ declare module 'autocannon' {
     p90: number;
     p99: number;
     average: number;
+    max: number;
   }
   interface Options {
     url: string;

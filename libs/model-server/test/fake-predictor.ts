@@ -8,12 +8,15 @@ import type { Predictor } from '../src';
 export class FakePredictor implements Predictor {
   readonly classNames = ['bicycle', 'motorcycle'];
   readonly batches: number[] = [];
+  /** Every image predicted, in the order the model saw them. */
+  readonly seen: RgbImage[] = [];
   /** Set to make the next calls wait until released (for queue and shutdown tests). */
   gate?: Promise<void>;
   failWith?: Error;
 
   async predictImages(images: RgbImage[]): Promise<number[][]> {
     this.batches.push(images.length);
+    this.seen.push(...images);
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
     return images.map((image) => FakePredictor.expected(image));

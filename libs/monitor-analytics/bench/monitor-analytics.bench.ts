@@ -1,11 +1,15 @@
 // Benchmark: analysing 100 000 captured requests (read, validate, metrics, image statistics,
-// drift checks), from a directory and from the embedded S3.
+// embeddings by the model, drift checks), from a directory and from the embedded S3. The model is
+// an untrained network of the full training preset's shape: embedding costs what the trained
+// model's does (same layers), without a training run.
 //   node tools/run-ts.js libs/monitor-analytics/bench/monitor-analytics.bench.ts [records]
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client, startLocalS3 } from '@scones/local-cloud';
+import { buildResNet, computeBaseline, createClassifier, embedImages, initBackend, predictProbabilities, TRAINING_PRESETS, type RgbImage } from '@scones/image-classifier';
+import { createS3Client } from '@scones/local-cloud';
+import { startLocalS3 } from '@scones/stack-core/testing';
 import {
   analyzeCapture,
   baselineFromManifest,
@@ -14,10 +18,29 @@ import {
   directoryCaptureSource,
   s3CaptureSource,
   seededRandom,
-  syntheticBaseline,
+  syntheticImage,
   syntheticManifest,
   syntheticTraffic,
+  DEFAULT_EMBEDDING_SAMPLE_SIZE,
+  type TrafficProfile,
 } from '../src/index';
+
+/** A network of the full preset's shape, its baseline computed from synthetic validation and training images as training would. */
+async function fullSizeModel(random: () => number, profile: TrafficProfile) {
+  await initBackend();
+  const preset = TRAINING_PRESETS.full;
+  const { model } = buildResNet({ ...preset, numClasses: 2, inputSize: { width: 32, height: 32 }, seed: 1 });
+  const preprocessing = { width: 32, height: 32, channels: 3 as const, mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.25, 0.25, 0.25] as [number, number, number] };
+  const images = (n: number): RgbImage[] => Array.from({ length: n }, () => syntheticImage(random, profile.brightness(random)));
+  const validation = images(100);
+  const training = images(900);
+  const baselineData = computeBaseline(validation, predictProbabilities(model, validation, preprocessing), 2, {
+    validation: embedImages(model, validation, preprocessing),
+    training: embedImages(model, training, preprocessing),
+  });
+  const manifest = { ...syntheticManifest({ baseline: baselineData }), preprocessing, modelPath: 'model.json' };
+  return { manifest, classifier: createClassifier(model, manifest) };
+}
 
 const RECORDS = Number(process.argv[2] ?? 100_000);
 const REPEATS = 3;
@@ -35,7 +58,8 @@ async function main() {
   const lines = syntheticTraffic({ random, count: RECORDS, start: new Date(START), intervalMs: 500, profile, distinctImages: 1000 });
   const files = captureFiles(ENDPOINT, lines, 1000);
   const bytes = [...files.values()].reduce((s, f) => s + Buffer.byteLength(f), 0);
-  const baseline = baselineFromManifest(syntheticManifest({ baseline: syntheticBaseline(random, 500, profile) }), 'bench');
+  const { manifest, classifier } = await fullSizeModel(random, profile);
+  const baseline = baselineFromManifest(manifest, 'bench');
 
   const root = await mkdtemp(join(tmpdir(), 'monitor-bench-'));
   // The first tenth of the files again, on their own: the linearity check.
@@ -53,10 +77,13 @@ async function main() {
 
   const directory = () => directoryCaptureSource({ directory: join(root, 'capture'), endpointName: ENDPOINT });
   const bucket = () => s3CaptureSource({ client, bucket: 'bench', endpointName: ENDPOINT });
+  const embedder = classifier;
   const cases: Array<{ name: string; run: () => Promise<unknown> }> = [
-    { name: 'directory, 10 000-image sample (default)', run: () => analyzeCapture({ endpointName: ENDPOINT, source: directory(), baseline }) },
-    { name: 'embedded S3, 10 000-image sample (default)', run: () => analyzeCapture({ endpointName: ENDPOINT, source: bucket(), baseline }) },
-    { name: 'directory, every image decoded', run: () => analyzeCapture({ endpointName: ENDPOINT, source: directory(), baseline, imageSampleSize: RECORDS }) },
+    { name: `directory, 10 000-image sample, ${DEFAULT_EMBEDDING_SAMPLE_SIZE.toLocaleString('en-US')} embedded (default)`, run: () => analyzeCapture({ endpointName: ENDPOINT, source: directory(), baseline, embedder }) },
+    { name: `embedded S3, 10 000-image sample, ${DEFAULT_EMBEDDING_SAMPLE_SIZE.toLocaleString('en-US')} embedded (default)`, run: () => analyzeCapture({ endpointName: ENDPOINT, source: bucket(), baseline, embedder }) },
+    { name: 'directory, 10 000-image sample, 4 000 embedded', run: () => analyzeCapture({ endpointName: ENDPOINT, source: directory(), baseline, embedder, embeddingSampleSize: 4000 }) },
+    { name: 'directory, 10 000-image sample, none embedded', run: () => analyzeCapture({ endpointName: ENDPOINT, source: directory(), baseline, embedder, embeddingSampleSize: 0 }) },
+    { name: 'directory, every image decoded, none embedded', run: () => analyzeCapture({ endpointName: ENDPOINT, source: directory(), baseline, imageSampleSize: RECORDS, embeddingSampleSize: 0 }) },
     { name: 'directory, no image statistics', run: () => analyzeCapture({ endpointName: ENDPOINT, source: directory(), baseline, imageSampleSize: 0 }) },
   ];
   const rows: string[] = [];
@@ -85,14 +112,16 @@ async function main() {
   await rm(root, { recursive: true, force: true });
 
   const main = results[cases[0].name];
-  const decodeMicros = ((results[cases[2].name] - results[cases[3].name]) / RECORDS) * 1e6;
+  classifier.dispose();
+  const decodeMicros = ((results[cases[4].name] - results[cases[5].name]) / RECORDS) * 1e6;
+  const embedMillis = ((results[cases[2].name] - results[cases[3].name]) / 4000) * 1e3;
   const met = main <= GOAL_SECONDS;
   const md = [
     '## monitor-analytics: analysing captured traffic',
     '',
     `Command: \`npx nx run monitor-analytics:bench\` (\`node tools/run-ts.js libs/monitor-analytics/bench/monitor-analytics.bench.ts\`)  `,
     `Date: ${new Date().toISOString().slice(0, 10)}  `,
-    `Data: ${RECORDS.toLocaleString('en-US')} SageMaker data-capture records (32×32 PNG inputs, 2-class outputs) in ${files.size} JSONL files, ${(bytes / 2 ** 20).toFixed(0)} MiB; baseline of 500. Median of ${REPEATS} runs. Each run reads every line, validates it with the zod schema, computes all metrics and the six drift checks.`,
+    `Data: ${RECORDS.toLocaleString('en-US')} SageMaker data-capture records (32×32 PNG inputs, 2-class outputs) in ${files.size} JSONL files, ${(bytes / 2 ** 20).toFixed(0)} MiB; baseline of 100 validation and 900 training images. Model: the full preset's network (${TRAINING_PRESETS.full.architecture} ${TRAINING_PRESETS.full.widths.join('-')}), untrained: the same computation as the trained one. Median of ${REPEATS} runs. Each run reads every line, validates it with the zod schema, computes all metrics, embeds the sample with the model (wasm) and runs every drift check (the embedding test: MMD, 2 000 permutations).`,
     '',
     '| case | seconds | µs / record | records / s |',
     '|---|---:|---:|---:|',
@@ -100,6 +129,7 @@ async function main() {
     `| directory, no image statistics, ${tenth.toLocaleString('en-US')} records (linearity) | ${median(tenthTimes).toFixed(2)} | ${((median(tenthTimes) / tenth) * 1e6).toFixed(1)} | ${Math.round(tenth / median(tenthTimes)).toLocaleString('en-US')} |`,
     '',
     `Goal: ${RECORDS.toLocaleString('en-US')} records in ≤ ${GOAL_SECONDS} s — ${met ? `met (${main.toFixed(1)} s, ${(GOAL_SECONDS / main).toFixed(1)}× under)` : `NOT met (${main.toFixed(1)} s, ${(main / GOAL_SECONDS).toFixed(1)}× over)`}. ` +
+      `Embedding costs ${embedMillis.toFixed(2)} ms per input here ((4 000 embedded − none embedded) / 4 000, including the distances to the training images); the embedding sample size is an option (\`embeddingSampleSize\`, \`scones report --embedding-sample\`, \`EMBEDDING_SAMPLE_SIZE\`). ` +
       `Image statistics use a uniform sample of 10 000 inputs by default: decoding (and averaging) a 32×32 PNG costs ${decodeMicros.toFixed(0)} µs here ` +
       `(("every image decoded" − "no image statistics") / records), most of the cost when every input is decoded; 10 000 samples estimate brightness quantiles to about ±1 %. ` +
       `Work per record is constant: compare the two "no image statistics" rows (${tenth.toLocaleString('en-US')} vs ${RECORDS.toLocaleString('en-US')} records).`,

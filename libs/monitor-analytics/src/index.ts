@@ -20,6 +20,7 @@ export {
   type CaptureAnalysis,
   type CaptureMetrics,
   type CaptureObservations,
+  type EmbeddingCandidate,
   type ImageStatistics,
   type InputExample,
   type TimeBucket,
@@ -29,6 +30,7 @@ export {
   loadBaselineFromDirectory,
   loadBaselineFromS3,
   findLatestManifestKey,
+  newestManifestKey,
   manifestKeyForJob,
   resolveBaseline,
   type BaselineLocation,
@@ -38,6 +40,7 @@ export {
 } from './lib/baseline';
 export {
   checkDrift,
+  perCheckSignificance,
   DEFAULT_DRIFT_POLICY,
   type DriftPolicy,
   type DriftCheck,
@@ -45,12 +48,45 @@ export {
   type DriftReport,
   type DriftStatus,
   type DriftTest,
-  type DriftViolation,
   type DriftObservations,
-  type ConstraintsDocument,
-  type ViolationsDocument,
+  type SignificanceRule,
 } from './lib/drift';
-export { analyzeCapture, type AnalyzeCaptureOptions, type AnalyzeProgress, type MonitoringAnalysis } from './lib/analyze-capture';
+export {
+  analyzeEmbeddings,
+  embeddingRules,
+  normalizeEmbedding,
+  DEFAULT_OOD_QUANTILE,
+  type EmbeddingReference,
+  type EmbeddingRules,
+  type EmbeddingObservations,
+  type EmbeddedInput,
+  type ImageEmbedder,
+} from './lib/embedding-drift';
+export { mmdPermutationTest, nearestNeighbourDistances, medianPairwiseDistance, matrixFromRows, type Matrix, type MmdTestResult } from './lib/embedding-statistics';
+export {
+  statisticsFile,
+  constraintsFile,
+  violationsFile,
+  baselineFeatureData,
+  type FeatureData,
+} from './lib/model-monitor/documents';
+export {
+  statisticsFileSchema,
+  constraintsFileSchema,
+  constraintViolationsFileSchema,
+  MODEL_MONITOR_FILES,
+  MODEL_MONITOR_SCHEMAS,
+  CONSTRAINT_CHECK_TYPES,
+  type StatisticsFile,
+  type StatisticsFeature,
+  type ConstraintsFile,
+  type ConstraintFeature,
+  type ConstraintViolation,
+  type ConstraintViolationsFile,
+  type ConstraintCheckType,
+} from './lib/model-monitor/schema';
+export { KllSketch } from './lib/model-monitor/kll-sketch';
+export { analyzeCapture, DEFAULT_EMBEDDING_SAMPLE_SIZE, type AnalyzeCaptureOptions, type AnalyzeProgress, type MonitoringAnalysis } from './lib/analyze-capture';
 export {
   quantileSorted,
   describeDistribution,
@@ -65,8 +101,8 @@ export {
   type TestResult,
 } from './lib/statistics';
 export { chooseBucketSeconds } from './lib/time-buckets';
+export { seededRandom } from './lib/random';
 export {
-  seededRandom,
   normalSample,
   syntheticImage,
   probabilitiesFor,
@@ -76,5 +112,8 @@ export {
   syntheticBaseline,
   syntheticTraffic,
   cifarLikeProfile,
+  colourFeatures,
+  colourEmbedder,
+  syntheticEmbeddingBaseline,
   type TrafficProfile,
 } from './lib/synthetic-traffic';

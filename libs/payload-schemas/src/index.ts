@@ -2,7 +2,7 @@ export { PayloadValidationError, WorkflowError, type PayloadIssue } from './erro
 export { parseOrThrow, parseJsonOrThrow, toPayloadIssues } from './lib/parse';
 export { nonEmptyString, base64String, probability } from './lib/primitives';
 export { workflowEventSchema, batchWorkflowEventSchema, type WorkflowEvent, type BatchWorkflowEvent } from './lib/workflow-event';
-export { inferenceOutputSchema, PROBABILITY_SUM_TOLERANCE, type InferenceOutput } from './lib/inference-output';
+export { inferenceOutputSchema, PROBABILITY_SUM_TOLERANCE, INVOCATION_MAX_BODY_BYTES, type InferenceOutput } from './lib/inference-output';
 export {
   lambdaBodySchema,
   lambdaResultSchema,
@@ -37,12 +37,7 @@ export {
   type ThresholdRecommendation,
 } from './lib/model-manifest';
 export { WorkflowErrorName, TRANSIENT_ENDPOINT_ERRORS, LAMBDA_SERVICE_ERRORS } from './lib/workflow-errors';
-export {
-  endpointRegistrationSchema,
-  endpointNameSchema,
-  ENDPOINT_NAME_PATTERN,
-  type EndpointRegistration,
-} from './lib/endpoint-registration';
+export { endpointNameSchema, ENDPOINT_NAME_PATTERN } from './lib/endpoint-name';
 export {
   bucketLayout,
   normalizeDataPrefix,

@@ -8,6 +8,8 @@ export {
   classMixChart,
   volumeChart,
   brightnessChart,
+  embeddingMapChart,
+  outOfDistributionChart,
   selectPoints,
   type ChartSpec,
 } from './lib/chart-specs';
@@ -16,15 +18,22 @@ export { buildReportSummary, type ReportSummary } from './lib/report-summary';
 export { buildMonitoringReport, type MonitoringReport } from './lib/build-report';
 export {
   writeMonitoringReport,
-  reportTimestamp,
+  reportHourPath,
+  reportPaths,
+  checkReportName,
   DEFAULT_REPORT_PREFIX,
+  ON_DEMAND_SCHEDULE,
+  BASELINES_FOLDER,
   REPORT_FILES,
+  BASELINE_FILES,
   type ReportDestination,
   type WrittenReport,
 } from './lib/report-writer';
 export {
   generateMonitoringReport,
   generateEndpointReport,
+  loadBaselineEmbedder,
+  type LoadedEmbedder,
   type GenerateReportOptions,
   type GeneratedReport,
   type EndpointReportOptions,

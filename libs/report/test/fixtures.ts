@@ -5,9 +5,11 @@ import {
   baselineFromManifest,
   captureFiles,
   cifarLikeProfile,
+  colourEmbedder,
   directoryCaptureSource,
   seededRandom,
   syntheticBaseline,
+  syntheticEmbeddingBaseline,
   syntheticManifest,
   syntheticTraffic,
   type MonitoringAnalysis,
@@ -17,12 +19,20 @@ import {
 export const ENDPOINT = 'scones-endpoint';
 export const START = new Date('2026-03-01T08:00:00.000Z');
 
+export interface FixtureOptions {
+  classNames?: string[];
+  /** The last hour drifts (darker, less confident inputs). Default true. */
+  drift?: boolean;
+  /** Give the baseline embeddings (a colour-feature stand-in for the model's) and image sizes. Default true. */
+  embeddings?: boolean;
+}
+
 /**
  * Three hours of synthetic traffic: two normal hours, then an hour of darker inputs the model is
  * unsure about (so the report has violations and below-threshold requests), plus two malformed
  * lines. Written in the capture key layout under `<root>/data_capture/...`.
  */
-export async function writeFixtureCapture(root: string, options: { classNames?: string[]; drift?: boolean } = {}): Promise<{ baseline: MonitoringBaseline; manifest: ReturnType<typeof syntheticManifest> }> {
+export async function writeFixtureCapture(root: string, options: FixtureOptions = {}): Promise<{ baseline: MonitoringBaseline; manifest: ReturnType<typeof syntheticManifest> }> {
   const random = seededRandom(42);
   const normal = cifarLikeProfile();
   const drifted = cifarLikeProfile({
@@ -41,12 +51,19 @@ export async function writeFixtureCapture(root: string, options: { classNames?: 
     await mkdir(dirname(join(root, key)), { recursive: true });
     await writeFile(join(root, key), body);
   }
-  const manifest = syntheticManifest({ classNames: options.classNames, jobName: 'scones-job-1', threshold: 0.8, baseline: syntheticBaseline(random, 300, normal) });
+  const withEmbeddings = options.embeddings ?? true;
+  const baselineData = syntheticBaseline(random, 300, normal);
+  const manifest = syntheticManifest({
+    classNames: options.classNames,
+    jobName: 'scones-job-1',
+    threshold: 0.8,
+    baseline: withEmbeddings ? { ...baselineData, imageSizes: { '32x32': 300 }, embedding: syntheticEmbeddingBaseline(random, normal, { validation: 300, training: 600 }) } : baselineData,
+  });
   return { baseline: baselineFromManifest(manifest, 'models/scones-job-1/manifest.json'), manifest };
 }
 
-export async function fixtureAnalysis(root: string, options: { classNames?: string[]; drift?: boolean } = {}): Promise<{ analysis: MonitoringAnalysis; baseline: MonitoringBaseline }> {
+export async function fixtureAnalysis(root: string, options: FixtureOptions = {}): Promise<{ analysis: MonitoringAnalysis; baseline: MonitoringBaseline }> {
   const { baseline } = await writeFixtureCapture(root, options);
-  const analysis = await analyzeCapture({ endpointName: ENDPOINT, source: directoryCaptureSource({ directory: root, endpointName: ENDPOINT }), baseline });
+  const analysis = await analyzeCapture({ endpointName: ENDPOINT, source: directoryCaptureSource({ directory: root, endpointName: ENDPOINT }), baseline, embedder: colourEmbedder });
   return { analysis, baseline };
 }

@@ -57,4 +57,12 @@ export { loadLocalLambdas, type LocalLambdasOptions } from './lib/local-lambdas'
 export { testCase, randomKeys } from './lib/test-cases';
 export { runExecutions, type RunExecutionsOptions } from './lib/run-executions';
 export { workflowResourceNames, WORKFLOW_FUNCTION_SETTINGS, WORKFLOW_LAMBDA_RUNTIME, type WorkflowResourceNames, type WorkflowFunctionSettings } from './lib/resource-names';
-export { installWorkflow, findStateMachine, putUserStateMachine, type WorkflowInstallClients, type InstallWorkflowOptions, type InstalledWorkflow } from './lib/install-workflow';
+export {
+  installWorkflow,
+  findStateMachine,
+  putUserStateMachine,
+  putFunction,
+  deploymentPackage,
+  type FunctionSpec,
+  type PutFunctionResult,
+  type WorkflowInstallClients, type InstallWorkflowOptions, type InstalledWorkflow } from './lib/install-workflow';

@@ -1,7 +1,7 @@
 /**
  * Library defaults that the commands' help texts show, spelled out here so that defining the
  * commands (every `scones` start, `--help` included) loads none of the libraries: they bring in
- * TensorFlow.js, the AWS SDK and s3rver. library-defaults.spec.ts checks that they agree.
+ * TensorFlow.js, the AWS SDK and the local stack. library-defaults.spec.ts checks that they agree.
  */
 
 /** `DEFAULT_CLASSES` of @scones/cifar-decoder, comma-separated. */

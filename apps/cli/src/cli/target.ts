@@ -1,6 +1,6 @@
 import { stackTarget, type Target } from '@scones/local-cloud';
 import { connectOrStartStack, type StackConnection } from '@scones/local-stack';
-import { createJsonLogger } from '@scones/model-server';
+import { createJsonLogger } from '@scones/stack-core';
 import type { Output } from './output';
 import { cliWorkerCommand } from './stack-options';
 

@@ -8,6 +8,7 @@ import { deployToSageMaker, type SageMakerDeployment } from '@scones/model-serve
 import { DEFAULT_BUCKET_LAYOUT, endpointNameSchema } from '@scones/payload-schemas';
 import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
 import { UsageError } from '../cli/errors';
+import { ensureLocalBucket } from '../cli/local-bucket';
 import { runCommand, type CommandContext } from '../cli/run-command';
 import { cliCommand } from '../cli/stack-options';
 import { openTarget } from '../cli/target';
@@ -20,7 +21,9 @@ export async function deploy(options: DeployOptions, command: Command): Promise<
     checkOptions(options, command);
     refuseStackForLocal(options, command);
     if (options.target === 'aws') options.bucket = await resolveAwsBucket(options, command, 'data capture goes to s3://<bucket>/data_capture', ctx.signal);
-    servedUntilStopped = await deployEndpoint(options, ctx);
+    // A bad --model directory is refused before any stack is started.
+    const modelFiles = options.model !== undefined ? await modelDirectoryFiles(options.model) : undefined;
+    servedUntilStopped = await deployEndpoint(options, modelFiles, ctx);
   });
   // Served by this command's own stack until Ctrl-C: stopping it cleanly (capture written) is success.
   return servedUntilStopped ? 0 : code;
@@ -42,7 +45,7 @@ function checkOptions(options: DeployOptions, command: Command): void {
  * InService, on the local stack or on SageMaker: the same calls. Returns true when this command's
  * own stack served the endpoint until Ctrl-C.
  */
-async function deployEndpoint(options: DeployOptions, { output, signal }: CommandContext): Promise<boolean> {
+async function deployEndpoint(options: DeployOptions, modelFiles: string[] | undefined, { output, signal }: CommandContext): Promise<boolean> {
   if (options.target === 'local' && options.detach && !(await findRunningStack(options.dataDir))) {
     // The endpoint must outlive this command: it needs a stack that does too.
     const started = await startDetachedStack({ dataDir: options.dataDir, command: [...cliCommand(), 'up', '--port', '0', '--data-dir', options.dataDir], signal });
@@ -53,7 +56,7 @@ async function deployEndpoint(options: DeployOptions, { output, signal }: Comman
   const local = target.kind === 'local';
   try {
     let modelDataUrl = options.modelData;
-    if (local && options.model !== undefined) modelDataUrl = await uploadModelDirectory(options, target.target, signal);
+    if (local && modelFiles !== undefined) modelDataUrl = await uploadModelDirectory(options, modelFiles, target.target, signal);
     const region = local ? String(target.stack?.region) : (options.region ?? (await client.config.region()));
     const result: SageMakerDeployment = await deployToSageMaker(client, {
       endpointName: options.name,
@@ -91,19 +94,28 @@ async function deployEndpoint(options: DeployOptions, { output, signal }: Comman
   }
 }
 
-/** `--model <dir>`: the artifact's files under `models/<endpoint>-<timestamp>/`, served from that prefix. */
-async function uploadModelDirectory(options: DeployOptions, target: Parameters<typeof createS3Client>[0], signal: AbortSignal): Promise<string> {
-  const dir = resolve(options.model as string);
+/** The files of a `--model <dir>` artifact directory; refuses a directory without manifest.json. */
+async function modelDirectoryFiles(model: string): Promise<string[]> {
+  const dir = resolve(model);
   let files: string[];
   try {
     files = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
   } catch (error) {
-    throw new UsageError(`--model ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`--model ${dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : (error as Error).message}`);
   }
   if (!files.includes('manifest.json')) throw new UsageError(`--model ${dir}: not a model artifact (no manifest.json)`);
+  return files;
+}
+
+/** `--model <dir>`: the artifact's files under `models/<endpoint>-<timestamp>/`, served from that prefix. */
+async function uploadModelDirectory(options: DeployOptions, files: string[], target: Parameters<typeof createS3Client>[0], signal: AbortSignal): Promise<string> {
+  const dir = resolve(options.model as string);
   const prefix = DEFAULT_BUCKET_LAYOUT.modelPrefix(`${options.name}-${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}`);
   const s3 = createS3Client(target);
   try {
+    // A fresh data directory has no bucket yet: created as `scones stage` does.
+    await ensureLocalBucket(s3, options.bucket, signal);
     // manifest.json last: readers take an artifact with a manifest as complete.
     const ordered = [...files.filter((f) => f !== 'manifest.json'), 'manifest.json'];
     for (const file of ordered) await putObjects(s3, options.bucket, [{ key: `${prefix}${file}`, body: await readFile(join(dir, file)) }], { signal });

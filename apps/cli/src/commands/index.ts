@@ -8,6 +8,7 @@ import { invokeCommand } from './invoke';
 import { runWorkflowCommand } from './run';
 import { loadCommand } from './load';
 import { downCommand, envCommand, statusCommand, upCommand } from './up';
+import { functionsCommand } from './functions';
 
 /** Every `scones` subcommand: the local stack first, then the workflow in its order. */
 export const commands: Array<() => Command> = [
@@ -20,6 +21,7 @@ export const commands: Array<() => Command> = [
   trainCommand,
   deployCommand,
   invokeCommand,
+  functionsCommand,
   runWorkflowCommand,
   loadCommand,
   reportCommand,

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client, startLocalS3 } from '@scones/local-cloud';
+import { createS3Client } from '@scones/local-cloud';
+import { startLocalS3 } from '@scones/stack-core/testing';
 import { captureFiles, cifarLikeProfile, seededRandom, syntheticBaseline, syntheticManifest, syntheticTraffic } from '@scones/monitor-analytics';
 
 // `scones report` end to end, as a user runs it (tools/scones.js in a child process).

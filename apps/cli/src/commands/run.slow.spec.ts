@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePng, type RgbImage } from '@scones/image-classifier';
-import { createS3Client, putObjects, startLocalS3 } from '@scones/local-cloud';
+import { createS3Client, putObjects } from '@scones/local-cloud';
+import { startLocalS3 } from '@scones/stack-core/testing';
 import { createModelServer, type ModelServer } from '@scones/model-server';
 import { formatLst } from '@scones/payload-schemas';
 

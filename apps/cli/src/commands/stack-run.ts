@@ -7,7 +7,7 @@ import {
   stopRunningStack,
   type StackStatus,
 } from '@scones/local-stack';
-import { createJsonLogger, parseLogLevel } from '@scones/model-server';
+import { createJsonLogger, parseLogLevel } from '@scones/stack-core';
 import { runCommand } from '../cli/run-command';
 import { cliCommand, cliWorkerCommand } from '../cli/stack-options';
 import type { DownOptions, EnvOptions, StatusOptions, UpOptions } from './up';

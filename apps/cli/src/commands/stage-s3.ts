@@ -1,7 +1,7 @@
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Sink, type StageSink } from '@scones/cifar-decoder';
 import { bucketTransfer, createS3Client } from '@scones/local-cloud';
 import type { BucketLayout } from '@scones/payload-schemas';
+import { ensureLocalBucket } from '../cli/local-bucket';
 import type { Output } from '../cli/output';
 import { openTarget } from '../cli/target';
 import type { StageOptions } from './stage';
@@ -18,19 +18,10 @@ export async function bucketSink(options: StageOptions, layout: BucketLayout, ou
     await target.close();
   };
   try {
-    if (target.kind === 'local') await ensureBucket(client, options.bucket, signal);
+    if (target.kind === 'local') await ensureLocalBucket(client, options.bucket, signal);
     return { sink: s3Sink(bucketTransfer(client, options.bucket), { concurrency: options.concurrency, layout }), stop };
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-async function ensureBucket(client: S3Client, bucket: string, signal: AbortSignal): Promise<void> {
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
-  } catch (error) {
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
-    await client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal: signal });
   }
 }

@@ -20,7 +20,8 @@ import {
   readTarGz,
   tarGz,
 } from '@scones/cifar-decoder';
-import { createS3Client, listObjects, startLocalS3 } from '@scones/local-cloud';
+import { createS3Client, listObjects } from '@scones/local-cloud';
+import { startLocalS3 } from '@scones/stack-core/testing';
 import { DEFAULT_CACHE_DIR, DEFAULT_CLASS_LIST } from '../cli/library-defaults';
 
 // `scones stage` end to end, as a user runs it (tools/scones.js in a child process). Every test
@@ -60,7 +61,6 @@ async function bucketSnapshot(s3Dir: string): Promise<Map<string, string>> {
   const s3 = await startLocalS3({ directory: s3Dir });
   try {
     const client = createS3Client(s3.target);
-    // Listed per prefix: s3rver pages a prefix holding both `x.lst` and `x/` out of order.
     const listings = await Promise.all(['data/train/', 'data/test/', 'data/train.lst', 'data/test.lst'].map((prefix) => listObjects(client, 'scones', prefix)));
     return new Map(listings.flatMap((listing) => [...listing].map(([key, info]) => [key, info.etag] as const)).sort(([a], [b]) => a.localeCompare(b)));
   } finally {

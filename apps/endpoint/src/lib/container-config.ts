@@ -12,10 +12,12 @@ export interface ContainerConfig {
   modelDirectory: string;
   endpointName: string;
   /** Off by default: on SageMaker, the platform captures (DataCaptureConfig); locally, set SCONES_CAPTURE. */
-  capture?: { destination: CaptureDestination; samplingPercentage: number; flushIntervalMs: number };
+  capture?: { destination: CaptureDestination; samplingPercentage: number; flushIntervalMs: number; spoolDirectory?: string };
   maxBodyBytes: number;
   maxBatchSize: number;
   maxQueue: number;
+  /** Threads running the model beside the HTTP thread; 0: the model runs on the HTTP thread. */
+  inferenceWorkers: number;
   logLevel: LogLevel;
 }
 
@@ -46,8 +48,10 @@ function integerVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
  * | `SCONES_CAPTURE` | off; `s3://bucket[/prefix]` or a directory |
  * | `SCONES_CAPTURE_SAMPLING` | 100 (percent) |
  * | `SCONES_CAPTURE_FLUSH_MS` | 1000 |
+ * | `SCONES_CAPTURE_SPOOL` | none; a directory: each record is spooled there before its answer |
  * | `SCONES_MAX_BODY_BYTES` | 6 MB |
  * | `SCONES_MAX_BATCH`, `SCONES_MAX_QUEUE` | 32, 256 |
+ * | `SCONES_INFERENCE_WORKERS` | 1 (0: the model runs on the HTTP thread) |
  * | `SCONES_LOG_LEVEL` | info |
  */
 export function readContainerConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ContainerConfig {
@@ -72,7 +76,10 @@ export function readContainerConfig(argv: readonly string[], env: NodeJS.Process
     } catch (error) {
       throw new ContainerConfigError(`SCONES_CAPTURE: ${(error as Error).message}`);
     }
-    capture = { destination, samplingPercentage: sampling, flushIntervalMs: integerVar(env, 'SCONES_CAPTURE_FLUSH_MS', 1000, 10, 3_600_000) };
+    const spoolDirectory = env.SCONES_CAPTURE_SPOOL?.trim() || undefined;
+    capture = { destination, samplingPercentage: sampling, flushIntervalMs: integerVar(env, 'SCONES_CAPTURE_FLUSH_MS', 1000, 10, 3_600_000), ...(spoolDirectory ? { spoolDirectory } : {}) };
+  } else if (env.SCONES_CAPTURE_SPOOL?.trim()) {
+    throw new ContainerConfigError('SCONES_CAPTURE_SPOOL: a capture spool needs data capture (set SCONES_CAPTURE)');
   }
   return {
     port: integerVar(env, portVar, SAGEMAKER_PORT, 0, 65535),
@@ -83,6 +90,7 @@ export function readContainerConfig(argv: readonly string[], env: NodeJS.Process
     maxBodyBytes: integerVar(env, 'SCONES_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, 1024 * 1024 * 1024),
     maxBatchSize: integerVar(env, 'SCONES_MAX_BATCH', 32, 1, 1024),
     maxQueue: integerVar(env, 'SCONES_MAX_QUEUE', 256, 1, 100_000),
+    inferenceWorkers: integerVar(env, 'SCONES_INFERENCE_WORKERS', 1, 0, 16),
     logLevel: parseLogLevel(env.SCONES_LOG_LEVEL),
   };
 }

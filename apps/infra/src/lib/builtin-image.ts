@@ -1,6 +1,6 @@
 import { CfnMapping, Fn, Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { IMAGE_CLASSIFICATION_REGISTRIES } from '@scones/image-classifier';
+import { IMAGE_CLASSIFICATION_REGISTRIES } from '@scones/image-classifier/images';
 import { InfraConfigError } from '../errors';
 
 // One table of the algorithm's registries, shared with `scones train --target aws`.

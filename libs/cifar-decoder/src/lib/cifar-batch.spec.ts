@@ -44,6 +44,14 @@ describe('decodeCifarBatch', () => {
     expect(() => decodeCifarBatch(new Uint8Array([0x80, 2, 0x5d, 0x2e]), 'x')).toThrow('x: not a CIFAR-100 batch: the pickle holds a sequence of 0, expected a dictionary');
   });
 
+  it('shows the keys of a Python 3 pickle as text', () => {
+    // pickle.dumps({b'filenames': [b'a.png'], b'fine_labels': [8], b'other': 1}, protocol=4) by CPython 3.11
+    const bytes = Buffer.from('80049539000000000000007d9428430966696c656e616d6573945d944305612e706e679461430b66696e655f6c6162656c73945d944b086143056f74686572944b01752e', 'hex');
+    expect(() => decodeCifarBatch(bytes, 'cifar-100-python/train')).toThrow(
+      new NotCifarBatchError('cifar-100-python/train: not a CIFAR-100 batch: missing "coarse_labels", "data" (keys: "filenames", "fine_labels", "other")'),
+    );
+  });
+
   it('names arrays whose lengths disagree with the data rows', () => {
     const parts = cifarBatchPickleParts({ batchLabel: 'b', filenames: ['a.png', 'b.png'], fineLabels: [1, 2], coarseLabels: [0, 0] });
     // Patch the shape and BINSTRING to three rows while the lists keep two.

@@ -1,6 +1,6 @@
 import { NotCifarBatchError, ShapeMismatchError } from '../errors';
 import type { ChunkedBytes } from './chunked-bytes';
-import { NdArray, PyBytes, describe, unpickle } from './pickle';
+import { NdArray, Py3Bytes, PyBytes, describe, unpickle } from './pickle';
 
 /** Bytes per CIFAR image row: 32 x 32 pixels, planar (1024 red, 1024 green, 1024 blue). */
 export const ROW_BYTES = 3072;
@@ -36,7 +36,7 @@ export interface CifarMeta {
 const BATCH_KEYS = ['filenames', 'fine_labels', 'coarse_labels', 'data'] as const;
 
 function asDict(value: unknown, what: string, expected: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof PyBytes || value instanceof NdArray) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value) || value instanceof PyBytes || value instanceof NdArray) {
     throw new NotCifarBatchError(`${what}: not a CIFAR-100 ${expected}: the pickle holds ${describe(value)}, expected a dictionary`);
   }
   return value as Record<string, unknown>;
@@ -52,7 +52,8 @@ function requireKeys(dict: Record<string, unknown>, keys: readonly string[], wha
 }
 
 function text(value: unknown): string | undefined {
-  if (value instanceof PyBytes) return value.toString();
+  // Python 2 str, or Python 3 bytes (a batch loaded with encoding='bytes' and pickled again).
+  if (value instanceof PyBytes || value instanceof Py3Bytes) return value.toString();
   return typeof value === 'string' ? value : undefined;
 }
 

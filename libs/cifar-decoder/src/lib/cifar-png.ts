@@ -14,6 +14,13 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 // IHDR: 32 x 32, 8-bit, colour type 2 (RGB), deflate, adaptive filtering, no interlace.
 const IHDR_DATA = Buffer.from([0, 0, 0, SIDE, 0, 0, 0, SIDE, 8, 2, 0, 0, 0]);
 const FILTER_SUB = 1;
+/**
+ * The filtered scanlines of the image being encoded. One buffer for every call: a fresh small
+ * Buffer would come from Node's shared 8 KB pool, and a slab stays allocated while any PNG cut
+ * from it lives, so an S3 stage holding 60 000 PNGs until commit would keep each one's 3 KB of
+ * scratch too (+180 MB).
+ */
+const SCANLINES = Buffer.allocUnsafe(SIDE * SCANLINE);
 
 const CRC_TABLE = (() => {
   const table = new Int32Array(256);
@@ -50,7 +57,7 @@ export function encodeCifarRowPng(data: Uint8Array, row: number): Buffer {
   if (!Number.isInteger(row) || row < 0 || base + ROW_BYTES > data.length) {
     throw new RangeError(`row ${row} is outside the array (${Math.floor(data.length / ROW_BYTES)} rows)`);
   }
-  const raw = Buffer.allocUnsafe(SIDE * SCANLINE);
+  const raw = SCANLINES; // reused: deflateSync is done with it before this returns
   for (let y = 0; y < SIDE; y++) {
     const line = y * SCANLINE;
     raw[line] = FILTER_SUB;

@@ -1,6 +1,6 @@
 import { UnknownClassError } from '../errors';
 import { CIFAR100_FINE_LABEL_NAMES } from './cifar100-labels';
-import { checkClassList, parseClassList, selectClasses } from './class-selection';
+import { checkCifar100Classes, checkClassList, parseClassList, selectClasses } from './class-selection';
 
 describe('selectClasses', () => {
   it('maps names to labels 0..n-1 in the order given', () => {
@@ -35,5 +35,14 @@ describe('parseClassList', () => {
   it('splits and trims', () => {
     expect(parseClassList('bicycle, motorcycle')).toEqual(['bicycle', 'motorcycle']);
     expect(() => parseClassList('bicycle,,bus')).toThrow('class list "bicycle,,bus": empty class name');
+  });
+});
+
+describe('checkCifar100Classes', () => {
+  it("checks names against CIFAR-100's fine labels before any archive is read", () => {
+    expect(checkCifar100Classes(['motorcycle', 'bicycle']).fineLabels).toEqual([48, 8]);
+    expect(() => checkCifar100Classes(['bicyle', 'bus'])).toThrow(/^unknown class "bicyle" \(did you mean "bicycle"\?\); CIFAR-100's 100 fine labels are: apple, /);
+    expect(() => checkCifar100Classes(['bus', 'bus'])).toThrow(new UnknownClassError('class "bus" is listed twice'));
+    expect(() => checkCifar100Classes([])).toThrow(UnknownClassError);
   });
 });

@@ -1,4 +1,5 @@
 import { UnknownClassError } from '../errors';
+import { CIFAR100_FINE_LABEL_NAMES } from './cifar100-labels';
 
 /** The classes of the Scones Unlimited model, in label order (0 bicycle, 1 motorcycle). */
 export const DEFAULT_CLASSES: readonly string[] = ['bicycle', 'motorcycle'];
@@ -55,7 +56,7 @@ export function checkClassList(names: readonly string[]): void {
  * Maps class names to labels 0..n-1 in the order given, using the archive's fine label names.
  * Unknown, duplicate or missing names raise {@link UnknownClassError} naming the problem.
  */
-export function selectClasses(fineLabelNames: readonly string[], names: readonly string[]): ClassSelection {
+export function selectClasses(fineLabelNames: readonly string[], names: readonly string[], whose = "the archive's"): ClassSelection {
   checkClassList(names);
   const fineLabels: number[] = [];
   const labelOfFine = new Int32Array(fineLabelNames.length).fill(-1);
@@ -63,11 +64,19 @@ export function selectClasses(fineLabelNames: readonly string[], names: readonly
     const fine = fineLabelNames.indexOf(name);
     if (fine < 0) {
       throw new UnknownClassError(
-        `unknown class "${name}"${suggestion(name, fineLabelNames)}; the archive's ${fineLabelNames.length} fine labels are: ${fineLabelNames.join(', ')}`,
+        `unknown class "${name}"${suggestion(name, fineLabelNames)}; ${whose} ${fineLabelNames.length} fine labels are: ${fineLabelNames.join(', ')}`,
       );
     }
     labelOfFine[fine] = label;
     fineLabels.push(fine);
   });
   return { names: [...names], fineLabels, labelOfFine };
+}
+
+/**
+ * Checks a class list against CIFAR-100's published fine label names before any archive is read
+ * (empty, repeated or unknown names raise {@link UnknownClassError}); returns the selection.
+ */
+export function checkCifar100Classes(names: readonly string[]): ClassSelection {
+  return selectClasses(CIFAR100_FINE_LABEL_NAMES, names, "CIFAR-100's");
 }

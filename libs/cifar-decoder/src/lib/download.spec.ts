@@ -79,7 +79,9 @@ describe('fetchCifarArchive (loopback HTTP server)', () => {
     await tmp.remove();
   });
   beforeEach(() => {
+    // Every test starts from the same server state, whatever an earlier (or failed) test left.
     server.requests = [];
+    server.cutAfter = undefined;
     server.ignoreRange = false;
     server.status = 200;
     server.body = body;

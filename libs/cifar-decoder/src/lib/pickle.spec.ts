@@ -1,5 +1,5 @@
 import { PickleDecodeError, ShapeMismatchError } from '../errors';
-import { NdArray, PyBytes, unpickle } from './pickle';
+import { NdArray, Py3Bytes, PyBytes, unpickle } from './pickle';
 import { cifarBatchPickleParts } from './pickle-writer';
 
 /** Builds a protocol-2 pickle from opcode bytes and strings. */
@@ -36,6 +36,37 @@ describe('unpickle', () => {
   it('keys dictionaries by the text of Python 2 str keys', () => {
     const value = unpickle(pickle('}(', str([...Buffer.from('k')]), 'K', 7, 'u.')) as Record<string, unknown>;
     expect(value).toEqual({ k: 7 });
+  });
+
+  // The pickles below are what CPython 3.11 writes: pickle.dumps(value, protocol=N).hex()
+  const python3 = (hex: string) => Buffer.from(hex, 'hex');
+
+  it('keys dictionaries by the text of Python 3 bytes keys, not their byte codes', () => {
+    // {b'data': 7, b'fine_labels': 1}, protocol 4 (SHORT_BINBYTES keys)
+    const value = unpickle(python3('8004951e000000000000007d9428430464617461944b07430b66696e655f6c6162656c73944b01752e')) as Record<string, unknown>;
+    expect(value).toEqual({ data: 7, fine_labels: 1 });
+  });
+
+  it("decodes Python 3 bytes pickled with protocol 2 (_codecs.encode(text, 'latin1'))", () => {
+    // b'\xe9a', protocol 2
+    const value = unpickle(python3('8002635f636f646563730a656e636f64650a71005803000000c3a961710158060000006c6174696e3171028671035271042e'));
+    expect(value).toBeInstanceOf(Py3Bytes);
+    expect(Array.from(value as Py3Bytes)).toEqual([0xe9, 0x61]);
+    expect(String(value)).toBe('\u00e9a');
+    const rot13 = pickle('c_codecs\nencode\n', 'X', [1, 0, 0, 0], 'a', 'X', [5, 0, 0, 0], 'rot13', 0x86, 'R.');
+    expect(() => unpickle(rot13)).toThrow('pickle: _codecs.encode(string "a", string "rot13") is not supported (Python 3 pickles bytes as latin1 text)');
+  });
+
+  it("rebuilds a numpy array pickled with protocol 5 (numpy's _frombuffer)", () => {
+    // numpy.arange(1, 7, dtype=numpy.uint8).reshape(2, 3), protocol 5, numpy 2.x
+    const value = unpickle(
+      python3(
+        '8005957c000000000000008c136e756d70792e5f636f72652e6e756d65726963948c0b5f66726f6d62756666657294939428960600000000000000010203040506948c056e756d7079948c0564747970659493948c02753194898887945294284b038c017c944e4e4e4affffffff4affffffff4b007494624b024b0386948c014394749452942e',
+      ),
+    );
+    expect(value).toBeInstanceOf(NdArray);
+    expect((value as NdArray).shape).toEqual([2, 3]);
+    expect(Array.from((value as NdArray).data)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('decodes BINUNICODE (Python 3 str) as UTF-8 text', () => {

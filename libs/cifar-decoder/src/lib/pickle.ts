@@ -42,6 +42,17 @@ export class PyBytes {
   }
 }
 
+/**
+ * A Python 3 `bytes` value (BINBYTES and friends): the bytes as a Uint8Array view whose text form
+ * is one character per byte, so `{b'data': ...}` has the key "data" (not "100,97,116,97"), as
+ * {@link PyBytes} does for Python 2 strings.
+ */
+export class Py3Bytes extends Uint8Array {
+  override toString(): string {
+    return Buffer.from(this.buffer, this.byteOffset, this.byteLength).toString('latin1');
+  }
+}
+
 /** A numpy dtype, as far as its pickle says (`dtype('u1')` then its state tuple). */
 export class NpDtype {
   byteOrder = '|';
@@ -71,6 +82,11 @@ export class NdArray {
       throw new PickleDecodeError(`numpy array state: expected a 4- or 5-tuple, got ${describe(state)}`);
     }
     const [shape, dtype, fortran, raw] = state.length === 5 ? state.slice(1) : state;
+    this.assign(shape, dtype, fortran, raw);
+  }
+
+  /** Sets shape, dtype and bytes after checking them (uint8, C order, size matching the shape). */
+  assign(shape: unknown, dtype: unknown, fortran: unknown, raw: unknown): void {
     if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) {
       throw new PickleDecodeError(`numpy array state: shape is not a tuple of sizes: ${describe(shape)}`);
     }
@@ -100,10 +116,28 @@ function reconstruct(cls: unknown): NdArray {
   return new NdArray();
 }
 
+/** numpy's `_frombuffer(buffer, dtype, shape, order)`: how protocol 5 pickles an array. */
+function fromBuffer(raw: unknown, dtype: unknown, shape: unknown, order: unknown): NdArray {
+  const array = new NdArray();
+  array.assign(shape, dtype, order === 'F', raw);
+  return array;
+}
+
+/** `_codecs.encode(text, 'latin1')`: how Python 3 pickles `bytes` with protocol 2. */
+function codecsEncode(text: unknown, encoding: unknown): Py3Bytes {
+  if (typeof text !== 'string' || !['latin1', 'latin-1', 'iso-8859-1'].includes(String(encoding).toLowerCase())) {
+    throw new PickleDecodeError(`_codecs.encode(${describe(text)}, ${describe(encoding)}) is not supported (Python 3 pickles bytes as latin1 text)`);
+  }
+  const bytes = Buffer.from(text, 'latin1');
+  return new Py3Bytes(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function numpyNames(): NameRegistry {
   const registry = new NameRegistry();
   // numpy 1.x pickles say numpy.core, numpy 2.x numpy._core.
   for (const module of ['numpy.core.multiarray', 'numpy._core.multiarray']) registry.register(module, '_reconstruct', reconstruct);
+  for (const module of ['numpy.core.numeric', 'numpy._core.numeric']) registry.register(module, '_frombuffer', fromBuffer);
+  registry.register('_codecs', 'encode', codecsEncode);
   registry.register('numpy', 'ndarray', NDARRAY_CLASS);
   registry.register('numpy', 'dtype', (descr: unknown) => new NpDtype(String(descr)));
   return registry;
@@ -112,7 +146,7 @@ function numpyNames(): NameRegistry {
 /** Describes a decoded value in an error message. */
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
-  if (value instanceof PyBytes) return value.length > 40 ? `bytes of length ${value.length}` : JSON.stringify(value.toString());
+  if (value instanceof PyBytes || value instanceof Py3Bytes) return value.length > 40 ? `bytes of length ${value.length}` : JSON.stringify(value.toString());
   if (Array.isArray(value)) return `a sequence of ${value.length}`;
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value) as { __module__?: string; __name__?: string } | null;
@@ -165,7 +199,9 @@ class Py2BytesReader implements PickleReader {
     return this.chunk[at - this.chunkStart];
   }
   bytes(length: number): Uint8Array {
-    return this.take(length);
+    const bytes = this.take(length);
+    // A view, not a copy (decompressed chunks are plain ArrayBuffers, never shared ones).
+    return new Py3Bytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
   }
   uint16(): number {
     return this.byte() | (this.byte() << 8);

@@ -64,7 +64,7 @@ export function s3Sink(bucket: StageBucket, options: S3SinkOptions = {}): StageS
   const where = (key: string) => `s3://${bucket.bucket}/${key}`;
 
   const listing = async (signal?: AbortSignal): Promise<Listing> => {
-    // Listed per directory: s3rver pages a prefix holding both `x.lst` and `x/` out of order.
+    // Only the two channels' directories: other objects under the data prefix are not the staged set's.
     const [train, test] = await Promise.all([bucket.list(`${layout.trainDir}/`, { signal }), bucket.list(`${layout.testDir}/`, { signal })]);
     return new Map([...train, ...test]);
   };

@@ -1,17 +1,17 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PNG } from 'pngjs';
 import { parseLst } from '@scones/payload-schemas';
-import { MissingMemberError, NotCifarBatchError, StageOutputError, TruncatedArchiveError, UnknownClassError } from '../errors';
+import { EmptyClassError, MissingMemberError, NotCifarBatchError, ShapeMismatchError, StageOutputError, TruncatedArchiveError, UnknownClassError } from '../errors';
 import { readCifarArchive } from './cifar-archive';
 import { CIFAR100_FINE_LABEL_NAMES } from './cifar100-labels';
 import { directorySink } from './directory-sink';
 import { cifarFixtureArchive, fixturePixels, fixtureRow, type CifarFixtureOptions } from './fixture-archive';
 import { encodeCifarBatchPickle } from './pickle-writer';
 import { stageCifar } from './stage-cifar';
-import { bicycleMotorcycleArchive, scratch } from '../../test/archives';
+import { REAL_SUBSET, scratch, wrongShapeTrainPickle } from '../../test/archives';
 
 /** Every file under `dir` with its bytes, by relative path. */
 async function tree(dir: string): Promise<Map<string, Buffer>> {
@@ -35,7 +35,6 @@ function planarOf(png: Buffer): Uint8Array {
 describe('stageCifar to a directory', () => {
   jest.setTimeout(60_000);
   let tmp: { dir: string; remove(): Promise<void> };
-  let archive: { path: string; real: boolean };
   let n = 0;
   const out = () => join(tmp.dir, `out-${++n}`);
   const fixture = async (options: CifarFixtureOptions) => {
@@ -46,13 +45,12 @@ describe('stageCifar to a directory', () => {
 
   beforeAll(async () => {
     tmp = await scratch('stage-');
-    archive = await bicycleMotorcycleArchive(tmp.dir);
   });
   afterAll(() => tmp.remove());
 
   it('writes data/train/*.png, data/test/*.png and the .lst manifests of the Udacity layout', async () => {
     const dir = out();
-    const summary = await stageCifar({ source: archive.path, sink: directorySink(dir) });
+    const summary = await stageCifar({ source: REAL_SUBSET, sink: directorySink(dir) });
     expect(summary).toMatchObject({
       location: join(dir, 'data'),
       classes: [
@@ -69,7 +67,7 @@ describe('stageCifar to a directory', () => {
     expect((await readdir(dir)).sort()).toEqual(['data']); // no staging directory left behind
     expect((await readdir(join(dir, 'data'))).sort()).toEqual(['test', 'test.lst', 'train', 'train.lst']);
 
-    const { train, test } = await readCifarArchive(archive.path);
+    const { train, test } = await readCifarArchive(REAL_SUBSET);
     for (const [split, batch, count] of [
       ['train', train, 1000],
       ['test', test, 200],
@@ -86,18 +84,16 @@ describe('stageCifar to a directory', () => {
         expect(Buffer.from(planarOf(png))).toEqual(Buffer.from(batch.data.subarray(row * 3072, (row + 1) * 3072)));
       }
     }
-    if (archive.real) {
-      expect(existsSync(join(dir, 'data/train/bicycle_s_000017.png'))).toBe(true);
-      expect((await readFile(join(dir, 'data/train.lst'), 'utf8')).split('\n')[0]).toBe('0\t0\tbike_s_000682.png');
-    }
+    expect(existsSync(join(dir, 'data/train/bicycle_s_000017.png'))).toBe(true);
+    expect((await readFile(join(dir, 'data/train.lst'), 'utf8')).split('\n')[0]).toBe('0\t0\tbike_s_000682.png');
   });
 
   it('produces the same bytes with and without speculation, on a worker thread or not', async () => {
     const dirs = [out(), out(), out()];
     const summaries = [
-      await stageCifar({ source: archive.path, sink: directorySink(dirs[0]) }),
-      await stageCifar({ source: archive.path, sink: directorySink(dirs[1]), speculate: false }),
-      await stageCifar({ source: archive.path, sink: directorySink(dirs[2]), worker: false }),
+      await stageCifar({ source: REAL_SUBSET, sink: directorySink(dirs[0]) }),
+      await stageCifar({ source: REAL_SUBSET, sink: directorySink(dirs[1]), speculate: false }),
+      await stageCifar({ source: REAL_SUBSET, sink: directorySink(dirs[2]), worker: false }),
     ];
     expect(summaries.map((s) => s.speculation)).toEqual(['confirmed', 'off', 'confirmed']);
     const [a, b, c] = await Promise.all(dirs.map(tree));
@@ -169,18 +165,18 @@ describe('stageCifar to a directory', () => {
   });
 
   it.each([
-    ['a missing member', { members: ['train', 'meta'] } as CifarFixtureOptions, MissingMemberError],
-    ['an unknown class', {} as CifarFixtureOptions, UnknownClassError],
-  ])('fails on %s and leaves an earlier set untouched', async (_, options, errorClass) => {
+    ['a missing member', { members: ['train', 'meta'] } as CifarFixtureOptions, undefined, MissingMemberError],
+    ['a train pickle of the wrong shape', { replace: { train: wrongShapeTrainPickle(100) } } as CifarFixtureOptions, undefined, ShapeMismatchError],
+    ['an unknown class', {} as CifarFixtureOptions, ['bicycle', 'unicycle'], UnknownClassError],
+    ['a class without rows', { classes: ['bicycle', 'motorcycle'] } as CifarFixtureOptions, ['bicycle', 'apple'], EmptyClassError],
+  ])('fails on %s and leaves an earlier set untouched', async (_, options, classes, errorClass) => {
     const dir = out();
     const good = await fixture({ trainRows: 100, testRows: 100 });
     await stageCifar({ source: good, sink: directorySink(dir) });
     const before = await tree(dir);
     const bad = await fixture({ trainRows: 100, testRows: 100, ...options });
-    const classes = errorClass === UnknownClassError ? ['bicycle', 'unicycle'] : undefined;
     await expect(stageCifar({ source: bad, classes, sink: directorySink(dir) })).rejects.toThrow(errorClass);
-    const after = await tree(dir);
-    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    expect(await tree(dir)).toEqual(before); // the same files with the same bytes
     expect(await readdir(dir)).toEqual(['data']);
   });
 
@@ -218,7 +214,7 @@ describe('stageCifar to a directory', () => {
     const controller = new AbortController();
     const reason = new Error('Ctrl-C');
     const run = stageCifar({
-      source: archive.path,
+      source: REAL_SUBSET,
       sink: directorySink(dir),
       signal: controller.signal,
       onProgress: ({ images }) => images > 0 && controller.abort(reason),
@@ -227,9 +223,28 @@ describe('stageCifar to a directory', () => {
     expect(existsSync(dir) ? await readdir(dir) : []).toEqual([]);
   });
 
+  it('puts the previous set back when a rename of the commit fails', async () => {
+    const dir = out();
+    await stageCifar({ source: await fixture({ trainRows: 100, testRows: 100 }), sink: directorySink(dir) });
+    const before = await tree(dir);
+    // When the commit starts, a non-empty directory where the old test.lst is to be moved aside
+    // makes that (the last) rename fail, after the train and test directories and train.lst were swapped.
+    const onProgress = ({ phase }: { phase: string }) => {
+      if (phase !== 'commit') return;
+      const staging = readdirSync(dir).find((name) => name.startsWith('.scones-stage-'))!;
+      mkdirSync(join(dir, staging, 'previous/data-test.lst/blocker'), { recursive: true });
+    };
+    const source = await fixture({ trainRows: 300, testRows: 100 });
+    await expect(stageCifar({ source, classes: ['apple', 'bus'], sink: directorySink(dir), onProgress })).rejects.toThrow(
+      new RegExp(`^cannot move the staged files into ${dir}: `),
+    );
+    expect(await tree(dir)).toEqual(before);
+    expect(await readdir(dir)).toEqual(['data']);
+  });
+
   it('names an output directory it cannot write', async () => {
     const blocker = join(tmp.dir, 'a-file');
     await writeFile(blocker, 'x');
-    await expect(stageCifar({ source: archive.path, sink: directorySink(join(blocker, 'out')) })).rejects.toThrow(StageOutputError);
+    await expect(stageCifar({ source: REAL_SUBSET, sink: directorySink(join(blocker, 'out')) })).rejects.toThrow(StageOutputError);
   });
 });

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ArchiveReadError, CorruptArchiveError, NotGzipError, TruncatedArchiveError } from '../errors';
+import { ArchiveReadError, CorruptArchiveError, NotGzipError, NotTarError, TruncatedArchiveError } from '../errors';
 import { tarGz } from './fixture-archive';
 import { readTarGz } from './tar-gz';
 import { scratch } from '../../test/archives';
@@ -82,8 +82,23 @@ describe('readTarGz', () => {
     await expect(members(path, worker)).rejects.toThrow(/gzip data is corrupt: incorrect data check/);
   });
 
-  it('says when the gzip holds no tar, or a tar cut short', async () => {
-    await expect(members(Readable.from([gzipSync(Buffer.alloc(1024, 7))]))).rejects.toThrow(CorruptArchiveError);
+  it.each([true, false])('says what a gzip file holds when it is not a tar archive (worker: %s)', async (worker) => {
+    const cases: Array<[string, Buffer, string]> = [
+      ['text', gzipSync('hello world, this is not a tar archive\n'), 'text starting "hello world, this is not" (39 bytes)'],
+      ['pickle', gzipSync(Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.alloc(4000, 1)])), 'a Python pickle (protocol 2), not a tar archive of pickles'],
+      ['binary', gzipSync(Buffer.alloc(1024, 7)), 'data starting with 0707070707070707'],
+      ['twice', gzipSync(archive), 'another gzip stream (compressed twice?)'],
+      ['empty', gzipSync(Buffer.alloc(0)), 'nothing (an empty gzip stream)'],
+    ];
+    for (const [name, bytes, holds] of cases) {
+      const path = await file(`${name}-${worker}.gz`, bytes);
+      await expect(members(path, worker)).rejects.toThrow(
+        new NotTarError(`${path}: a gzip file, but not a tar archive: it holds ${holds}; expected cifar-100-python.tar.gz, a gzipped tar archive`),
+      );
+    }
+  });
+
+  it('says when a tar is cut short inside the gzip', async () => {
     const tar = gunzipSync(archive);
     const cut = gzipSync(tar.subarray(0, 2048)); // valid gzip, the tar ends inside big.bin
     await expect(members(Readable.from([cut]))).rejects.toThrow(new TruncatedArchiveError('archive: the tar archive ends inside a member (truncated?)'));

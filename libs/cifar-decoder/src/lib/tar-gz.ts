@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
-import { ArchiveReadError, CifarDecoderError, CorruptArchiveError, NotGzipError, TruncatedArchiveError } from '../errors';
+import { ArchiveReadError, CifarDecoderError, CorruptArchiveError, NotGzipError, NotTarError, TruncatedArchiveError } from '../errors';
 
 /** Receives the bytes of one tar member as they are decompressed. */
 export interface TarMemberSink {
@@ -62,7 +62,40 @@ function readError(where: string, code: string | undefined, message: string): Er
   return new ArchiveReadError(`cannot read ${where}: ${code === 'ENOENT' ? 'no such file' : message}`);
 }
 
-function tarError(error: Error, where: string): Error {
+const TAR_BLOCK = 512;
+
+/** Whether `block` is a tar header: its checksum field matches (the sum of its bytes, the field counted as spaces). */
+function isTarHeader(block: Uint8Array): boolean {
+  if (block.length < TAR_BLOCK) return false;
+  const field = Buffer.from(block.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/, '').trim();
+  if (!/^[0-7]+$/.test(field)) return false;
+  let sum = 0;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
+  return parseInt(field, 8) === sum;
+}
+
+/** What decompressed bytes that are not a tar archive look like, for the error message. */
+function describeContent(head: Uint8Array): string {
+  if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return `a Python pickle (protocol ${head[1]}), not a tar archive of pickles`;
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'another gzip stream (compressed twice?)';
+  if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'a zip archive';
+  const start = Buffer.from(head.subarray(0, 24));
+  if (start.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f))) return `text starting ${JSON.stringify(start.toString('latin1'))}`;
+  return `data starting with ${start.subarray(0, 8).toString('hex')}`;
+}
+
+/** `total`: the decompressed size when the stream has ended (tar-stream may give up after the first block). */
+function notTar(where: string, head: Uint8Array, total: number | undefined): NotTarError {
+  const content = total === 0 ? 'nothing (an empty gzip stream)' : `${describeContent(head)}${total === undefined ? '' : ` (${total} bytes)`}`;
+  return new NotTarError(`${where}: a gzip file, but not a tar archive: it holds ${content}; expected cifar-100-python.tar.gz, a gzipped tar archive`);
+}
+
+/**
+ * A tar-stream error as a typed one. Before the first member the bytes are checked: data that
+ * is not tar at all (a gzipped pickle or text) is named as such, not called a truncated archive.
+ */
+function tarError(error: Error, where: string, probe: { head: Uint8Array; total: number; members: number; ended: boolean }): Error {
+  if (probe.members === 0 && !isTarHeader(probe.head)) return notTar(where, probe.head, probe.ended ? probe.total : undefined);
   if (/unexpected end/i.test(error.message)) return new TruncatedArchiveError(`${where}: the tar archive ends inside a member (truncated?)`);
   return new CorruptArchiveError(`${where}: not a valid tar archive inside the gzip stream: ${error.message}`);
 }
@@ -205,9 +238,18 @@ export function readTarGz(source: string | Readable, options: ReadTarGzOptions):
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // The first block of the decompressed data and what has been seen, to name non-tar content.
+    const probe = { head: new Uint8Array(0), total: 0, members: 0, ended: false };
     const events: InflaterEvents = {
       chunk(chunk) {
         if (settled) return false;
+        if (probe.head.length < TAR_BLOCK) {
+          const head = new Uint8Array(Math.min(TAR_BLOCK, probe.head.length + chunk.length));
+          head.set(probe.head);
+          head.set(chunk.subarray(0, head.length - probe.head.length), probe.head.length);
+          probe.head = head;
+        }
+        probe.total += chunk.length;
         const more = extract.write(chunk);
         // tar-stream has taken the chunk once write() returns; acknowledge it at once or on drain.
         if (more) current.inflater?.consumed(chunk.length);
@@ -215,11 +257,15 @@ export function readTarGz(source: string | Readable, options: ReadTarGzOptions):
         return more;
       },
       progress: (bytes) => options.onProgress?.(bytes),
-      end: () => (extract as unknown as NodeJS.WritableStream).end(),
+      end: () => {
+        probe.ended = true;
+        (extract as unknown as NodeJS.WritableStream).end();
+      },
       error: fail,
     };
 
     extract.on('entry', (header, stream, next) => {
+      probe.members++;
       // The extractor reports a damaged member itself; the entry stream's copy has no other listener.
       stream.on('error', () => undefined);
       let sink: TarMemberSink | undefined;
@@ -249,9 +295,10 @@ export function readTarGz(source: string | Readable, options: ReadTarGzOptions):
         }
       });
     });
-    extract.on('error', (error: Error) => fail(tarError(error, where)));
+    extract.on('error', (error: Error) => fail(tarError(error, where, probe)));
     extract.on('finish', () => {
       if (settled) return;
+      if (probe.total === 0) return fail(notTar(where, probe.head, 0));
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
       resolve();

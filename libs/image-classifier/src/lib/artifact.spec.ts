@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, startLocalS3, type LocalS3 } from '@scones/local-cloud';
+import { createS3Client } from '@scones/local-cloud';
+import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
 import { barImage, sampleManifest } from '../../test/fixtures';
 import { saveArtifact } from './artifact';
 import { initBackend } from './backend';
@@ -156,9 +157,35 @@ describe('model artifacts', () => {
       await expect(loadClassifier(out)).rejects.toThrow(`${join(out, 'weights.bin')} not found (listed in ${join(out, 'model.json')})`);
     });
 
+    it('files named outside the artifact (weightsManifest paths, modelPath) are refused, not read', async () => {
+      // A real weights file one level up: following the path would load a working model.
+      await writeFile(join(out, '..', 'outside.bin'), await readFile(join(out, 'weights.bin')));
+      const json = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+      for (const path of ['../outside.bin', '../../etc/passwd', '/etc/passwd', 'sub/weights.bin', '..', '.\\weights.bin']) {
+        await writeFile(join(out, 'model.json'), JSON.stringify({ ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: [path] }] }));
+        await expect(loadClassifier(out)).rejects.toThrow(`${join(out, 'model.json')}: weightsManifest[0].paths[0] ${JSON.stringify(path)} is not a plain file name inside the artifact`);
+      }
+      await writeFile(join(out, 'model.json'), JSON.stringify(json));
+      await writeFile(join(out, '..', 'model.json'), JSON.stringify(json));
+      await writeFile(join(out, 'manifest.json'), JSON.stringify({ ...sampleManifest('x'), modelPath: '../model.json' }));
+      await expect(loadClassifier(out)).rejects.toThrow(`${join(out, 'manifest.json')}: modelPath "../model.json" is not a plain file name inside the artifact`);
+    });
+
     it('a model that does not match the manifest', async () => {
       await writeFile(join(out, 'manifest.json'), JSON.stringify(sampleManifest('x', ['a', 'b', 'c'])));
       await expect(loadClassifier(out)).rejects.toThrow('does not match manifest.json: it outputs 2 classes, manifest.json names 3');
+    });
+
+    it('a weights path outside the prefix in S3 is refused', async () => {
+      const model = trainedLikeModel();
+      await saveArtifact({ model, manifest: sampleManifest('s3-hostile') }, { s3: client, bucket: 'scones', prefix: 'models/s3-hostile/' });
+      model.dispose();
+      const json = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+      const hostile = JSON.stringify({ ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['../broken/weights.bin'] }] });
+      await client.send(new PutObjectCommand({ Bucket: 'scones', Key: 'models/s3-hostile/model.json', Body: hostile }));
+      await expect(loadClassifier({ s3: client, bucket: 'scones', prefix: 'models/s3-hostile/' })).rejects.toThrow(
+        's3://scones/models/s3-hostile/model.json: weightsManifest[0].paths[0] "../broken/weights.bin" is not a plain file name inside the artifact',
+      );
     });
 
     it('missing artifact in S3', async () => {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { deleteObjects, putObjects } from '@scones/local-cloud';
 import { modelManifestSchema, parseJsonOrThrow, parseOrThrow, PayloadValidationError, type ModelManifest } from '@scones/payload-schemas';
 import { ArtifactError } from '../errors';
-import { describeStoredFile, readStoredFile, storedKey, type StorageLocation } from './storage';
+import { describeStoredFile, readStoredFile, storedKey, type S3Tarball, type StorageLocation } from './storage';
 
 /*
  * A model artifact is a directory (or an S3 prefix, `models/<job>/`) holding
@@ -24,7 +24,21 @@ export interface S3ArtifactLocation {
   prefix: string;
 }
 
-export type ArtifactLocation = string | S3ArtifactLocation;
+/**
+ * The artifact at a SageMaker model data URL: `s3://bucket/…/model.tar.gz` (what a training job
+ * writes) or an S3 prefix `s3://bucket/models/<job>/` (uncompressed model data).
+ */
+export function artifactAtUrl(s3: S3Client, url: string): S3ArtifactLocation | S3TarballArtifactLocation {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
+  if (!match) throw new ArtifactError(`model data ${JSON.stringify(url)}: expected an s3:// URL`);
+  const [, bucket, key] = match;
+  return key === '' || key.endsWith('/') ? { s3, bucket, prefix: key } : { s3, bucket, tarball: key };
+}
+
+/** A SageMaker `model.tar.gz` in S3 holding the artifact's files at its root (read only). */
+export type S3TarballArtifactLocation = S3Tarball;
+
+export type ArtifactLocation = string | S3ArtifactLocation | S3TarballArtifactLocation;
 
 export const MANIFEST_FILE = 'manifest.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -155,6 +169,7 @@ export async function saveArtifact(artifact: { model: tf.LayersModel; manifest: 
     { name: MANIFEST_FILE, body: `${JSON.stringify(manifest, null, 2)}\n`, contentType: 'application/json' },
   ];
   if (typeof location === 'string') await saveToDirectory(location, files, options.signal);
+  else if ('tarball' in location) throw new ArtifactError(`cannot save an artifact into ${describeArtifactFile(location)}: a model.tar.gz is written whole by the training job that packs it`);
   else await saveToS3(location, files, options.signal);
   return {
     location: describeArtifactFile(location),
@@ -181,9 +196,20 @@ export async function readManifest(location: ArtifactLocation, signal?: AbortSig
   }
 }
 
+/**
+ * Throws unless `name` is a plain file name (no directory part, not `.` or `..`): files an artifact
+ * names are read from the artifact itself, never from elsewhere on disk or in the bucket.
+ */
+function checkPlainFileName(name: unknown, field: string, where: string): string {
+  if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new ArtifactError(`${where}: ${field} ${JSON.stringify(name)} is not a plain file name inside the artifact`);
+  }
+  return name;
+}
+
 /** Loads the tfjs model an artifact's manifest points to, with errors naming the broken file. */
 export async function loadArtifactModel(location: ArtifactLocation, manifest: ModelManifest, signal?: AbortSignal): Promise<tf.LayersModel> {
-  const modelPath = manifest.modelPath;
+  const modelPath = checkPlainFileName(manifest.modelPath, 'modelPath', describeArtifactFile(location, MANIFEST_FILE));
   const where = describeArtifactFile(location, modelPath);
   const bytes = await readArtifactFile(location, modelPath, signal);
   if (!bytes) throw new ArtifactError(`${where} not found (named by manifest.json modelPath)`);
@@ -196,14 +222,14 @@ export async function loadArtifactModel(location: ArtifactLocation, manifest: Mo
   if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
     throw new ArtifactError(`${where}: not a tfjs model.json (expected modelTopology and weightsManifest)`);
   }
-  const base = posix.dirname(modelPath);
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (weightsManifest) => {
     const specs: tf.io.WeightsManifestEntry[] = [];
     const buffers: ArrayBuffer[] = [];
-    for (const group of weightsManifest) {
+    for (const [g, group] of weightsManifest.entries()) {
+      if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new ArtifactError(`${where}: weightsManifest[${g}] needs paths and weights arrays`);
       specs.push(...group.weights);
-      for (const path of group.paths) {
-        const relative = base === '.' ? path : posix.join(base, path);
+      for (const [i, path] of group.paths.entries()) {
+        const relative = checkPlainFileName(path, `weightsManifest[${g}].paths[${i}]`, where);
         const data = await readArtifactFile(location, relative, signal);
         if (!data) throw new ArtifactError(`${describeArtifactFile(location, relative)} not found (listed in ${where})`);
         buffers.push(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);

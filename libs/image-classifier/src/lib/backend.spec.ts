@@ -10,6 +10,8 @@ describe('initBackend', () => {
     expect(await initBackend({ threads: true })).toBe('wasm');
     const info = await backendInfo();
     expect(info.threads).toBe(availableParallelism() >= 2 ? 2 : info.threads);
+    // Node 20+ has wasm SIMD: the SIMD build (XNNPACK's 4-wide kernels) must be the one running.
+    expect(info.simd).toBe(true);
     expect(await initBackend({ threads: false })).toBe('wasm'); // idempotent: the first options win
     expect((await backendInfo()).threads).toBe(info.threads);
     expect(process.listeners('uncaughtException')).toHaveLength(listeners.uncaughtException);

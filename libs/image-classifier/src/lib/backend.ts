@@ -20,6 +20,8 @@ export interface BackendOptions {
 export interface BackendInfo {
   name: string;
   threads: number;
+  /** Whether the SIMD build of the wasm binary runs (4-wide float arithmetic in XNNPACK). */
+  simd: boolean;
   /** Why the threaded build was not used, when it was asked for. */
   threadsFallback?: string;
 }
@@ -96,7 +98,7 @@ async function initialise(options: BackendOptions): Promise<BackendInfo> {
       if (!before.unhandledRejection.includes(listener)) process.off('unhandledRejection', listener);
     }
   }
-  return { name: tf.getBackend(), threads: getThreadsCount(), ...(threadsFallback ? { threadsFallback } : {}) };
+  return { name: tf.getBackend(), threads: getThreadsCount(), simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') === true, ...(threadsFallback ? { threadsFallback } : {}) };
 }
 
 /**

@@ -1,12 +1,35 @@
-import type { MonitoringBaseline } from '@scones/payload-schemas';
+import { encodeFloat32Matrix, type MonitoringBaseline } from '@scones/payload-schemas';
 import { argMax } from './evaluation';
 import { channelMeans, type RgbImage } from './image-decode';
 
+/** Penultimate-layer features ({@link embedImages}) of the validation and the training images. */
+export interface BaselineEmbeddings {
+  validation: readonly Float32Array[];
+  training: readonly Float32Array[];
+}
+
+/** A copy of `v` scaled to unit length (a zero vector stays zero). */
+export function l2Normalize(v: ArrayLike<number>): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+  const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  return Float32Array.from(v, (x) => x * scale);
+}
+
 /**
  * The monitoring baseline from validation images and the model's predictions on them: what
- * healthy traffic looks like (confidence distribution, class mix, input brightness).
+ * healthy traffic looks like (confidence distribution, class mix, input brightness and sizes),
+ * and, given their embeddings, the model's own view of the validation and training images. The
+ * embeddings are stored L2-normalised: distances between unit vectors depend on the direction of
+ * the features, not on how strongly an image excites them, the usual choice for nearest-neighbour
+ * out-of-distribution detection (Sun et al., 2022).
  */
-export function computeBaseline(images: readonly RgbImage[], probabilities: readonly (readonly number[])[], numClasses: number): MonitoringBaseline {
+export function computeBaseline(
+  images: readonly RgbImage[],
+  probabilities: readonly (readonly number[])[],
+  numClasses: number,
+  embeddings?: BaselineEmbeddings,
+): MonitoringBaseline {
   const predictedClassCounts = new Array<number>(numClasses).fill(0);
   const confidences: number[] = [];
   for (const p of probabilities) {
@@ -15,11 +38,26 @@ export function computeBaseline(images: readonly RgbImage[], probabilities: read
     confidences.push(p[k]);
   }
   const brightness = { r: [] as number[], g: [] as number[], b: [] as number[] };
+  const imageSizes: Record<string, number> = {};
   for (const image of images) {
     const m = channelMeans(image);
     brightness.r.push(m.r);
     brightness.g.push(m.g);
     brightness.b.push(m.b);
+    const size = `${image.width}x${image.height}`;
+    imageSizes[size] = (imageSizes[size] ?? 0) + 1;
   }
-  return { count: images.length, confidences, predictedClassCounts, brightness };
+  const baseline: MonitoringBaseline = { count: images.length, confidences, predictedClassCounts, brightness, imageSizes };
+  if (embeddings) {
+    if (embeddings.validation.length !== images.length) {
+      throw new RangeError(`${embeddings.validation.length} validation embeddings for ${images.length} validation images`);
+    }
+    baseline.embedding = {
+      layer: 'penultimate',
+      normalization: 'l2',
+      validation: encodeFloat32Matrix(embeddings.validation.map(l2Normalize)),
+      training: encodeFloat32Matrix(embeddings.training.map(l2Normalize)),
+    };
+  }
+  return baseline;
 }

@@ -30,6 +30,26 @@ describe('createClassifier', () => {
     b.dispose();
   });
 
+  it('embeds images as the input of the final layer: the dense layer on the embedding gives the predictions', async () => {
+    const images = [barImage(0, 3), barImage(1, 4), barImage(0, 5)];
+    const { model } = buildResNet({ widths: [4, 8], blocks: [1, 1], numClasses: 2, inputSize: { width: 32, height: 32 }, seed: 7 });
+    const [kernel, bias] = model.getLayer('logits').getWeights().map((w) => Array.from(w.dataSync()));
+    const c = createClassifier(model, sampleManifest('embed'));
+    const embeddings = await c.embed(images);
+    expect(c.embeddingSize).toBe(8);
+    expect(embeddings.map((e) => e.length)).toEqual([8, 8, 8]);
+    const predictions = await c.predictImages(images);
+    embeddings.forEach((e, i) => {
+      const logits = [0, 1].map((k) => bias[k] + Array.from(e).reduce((sum, v, j) => sum + v * kernel[j * 2 + k], 0));
+      const z = Math.max(...logits);
+      const exp = logits.map((l) => Math.exp(l - z));
+      exp.forEach((v, k) => expect(predictions[i][k]).toBeCloseTo(v / (exp[0] + exp[1]), 5));
+    });
+    expect(await c.embed([])).toEqual([]);
+    c.dispose();
+    await expect(c.embed(images)).rejects.toThrow('was disposed');
+  });
+
   it('answers an empty batch with no rows', async () => {
     const c = createClassifier(buildResNet({ widths: [4], blocks: [1], numClasses: 2, inputSize: { width: 32, height: 32 }, seed: 1 }).model, sampleManifest('empty'));
     expect(await c.predictImages([])).toEqual([]);

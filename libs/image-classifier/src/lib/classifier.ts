@@ -4,7 +4,8 @@ import { ArtifactError } from '../errors';
 import { loadArtifactModel, readManifest, type ArtifactLocation } from './artifact';
 import { initBackend } from './backend';
 import { decodeImage, type RgbImage } from './image-decode';
-import { predictProbabilities } from './inference';
+import { embedWithGraph, predictWithGraph } from './inference';
+import { compileInferenceGraph, type InferenceGraph } from './inference-graph';
 import { TEST_TIME_FLIP } from './train';
 
 /** A trained model ready to serve: the manifest travels with it. */
@@ -15,12 +16,30 @@ export interface Classifier {
   predictImages(images: RgbImage[]): Promise<number[][]>;
   /** Decodes PNG/JPEG bytes ({@link decodeImage}), then {@link Classifier.predictImages}. */
   predict(images: Uint8Array[]): Promise<number[][]>;
+  /**
+   * Penultimate-layer features of each image (the input of the final classification layer, after
+   * global pooling; {@link embeddingSize} values each), same preprocessing as predictions, no
+   * test-time flip; batches internally. For embedding drift.
+   */
+  embed(images: RgbImage[]): Promise<Float32Array[]>;
+  /** Length of each {@link Classifier.embed} vector. */
+  readonly embeddingSize: number;
   /** Frees the model's memory; the classifier cannot predict afterwards. */
   dispose(): void;
 }
 
-/** Wraps an in-memory model and its manifest (e.g. straight from training). Takes ownership of `model`. */
+/**
+ * Wraps an in-memory model and its manifest (e.g. straight from training). Takes ownership of
+ * `model`: it is compiled into the serving graph (batch norm folded, see inference-graph.ts) and
+ * disposed. Throws an {@link ArtifactError} for a layer kind the serving graph does not support.
+ */
 export function createClassifier(model: tf.LayersModel, manifest: ModelManifest): Classifier {
+  let graph: InferenceGraph;
+  try {
+    graph = compileInferenceGraph(model);
+  } finally {
+    model.dispose();
+  }
   let disposed = false;
   const options = { flipAverage: manifest.training.hyperparameters[TEST_TIME_FLIP] === true };
   const live = () => {
@@ -29,18 +48,23 @@ export function createClassifier(model: tf.LayersModel, manifest: ModelManifest)
   return {
     manifest,
     classNames: [...manifest.classNames],
+    embeddingSize: graph.embeddingSize,
     async predictImages(images) {
       live();
-      return predictProbabilities(model, images, manifest.preprocessing, options);
+      return predictWithGraph(graph, images, manifest.preprocessing, options);
     },
     async predict(images) {
       live();
-      return predictProbabilities(model, images.map(decodeImage), manifest.preprocessing, options);
+      return predictWithGraph(graph, images.map(decodeImage), manifest.preprocessing, options);
+    },
+    async embed(images) {
+      live();
+      return embedWithGraph(graph, images, manifest.preprocessing);
     },
     dispose() {
       if (disposed) return;
       disposed = true;
-      model.dispose();
+      graph.dispose();
     },
   };
 }

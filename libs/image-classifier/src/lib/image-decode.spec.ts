@@ -1,7 +1,8 @@
+import { crc32, deflateSync } from 'node:zlib';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ImageDecodeError } from '../errors';
-import { channelMeans, decodeImage, encodePng, resizeImage, sniffImageFormat, type RgbImage } from './image-decode';
+import { channelMeans, decodeImage, encodePng, readImageHeader, resizeImage, sniffImageFormat, type RgbImage } from './image-decode';
 
 function gradient(width: number, height: number): RgbImage {
   const data = new Uint8Array(width * height * 3);
@@ -40,6 +41,91 @@ describe('decodeImage', () => {
     expect(() => decodeImage(new Uint8Array())).toThrow(ImageDecodeError);
     const png = encodePng(gradient(32, 32));
     expect(() => decodeImage(png.subarray(0, 40))).toThrow(/^cannot decode PNG/);
+  });
+});
+
+/** A PNG from its parts: IHDR fields, then the raw (already deflated) IDAT stream. */
+function rawPng(ihdr: { width: number; height: number; bitDepth?: number; colourType?: number; interlace?: number }, idat: Buffer): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(ihdr.width, 0);
+  header.writeUInt32BE(ihdr.height, 4);
+  header.set([ihdr.bitDepth ?? 8, ihdr.colourType ?? 2, 0, 0, ihdr.interlace ?? 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Memory the decoder allocated outside the JS heap (Buffers), in MB, while `work` ran. */
+function externalGrowthMb(work: () => void): number {
+  const before = process.memoryUsage().arrayBuffers;
+  try {
+    work();
+  } catch {
+    /* the caller checks the error separately */
+  }
+  return (process.memoryUsage().arrayBuffers - before) / 2 ** 20;
+}
+
+describe('hostile images', () => {
+  it('refuses a PNG whose header claims 20000x20000 pixels from the header, allocating nothing (issue 17.1)', () => {
+    // The 68-byte file of the issue: IHDR 20000x20000 RGB, IDAT of 10 zero bytes.
+    const bomb = rawPng({ width: 20000, height: 20000 }, deflateSync(Buffer.alloc(10)));
+    expect(bomb.length).toBe(68);
+    expect(readImageHeader(bomb)).toEqual({ format: 'png', width: 20000, height: 20000 });
+    expect(() => decodeImage(bomb)).toThrow(new ImageDecodeError('PNG too large: its header declares 20000x20000 pixels, the limit is 4096x4096'));
+    expect(externalGrowthMb(() => decodeImage(bomb))).toBeLessThan(50);
+  });
+
+  it('refuses a JPEG whose frame header claims more than 4096x4096 before decoding', () => {
+    const jpeg = Buffer.from(encodeJpeg({ data: Buffer.alloc(8 * 8 * 4, 90), width: 8, height: 8 }, 90).data);
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(20000, sof + 5);
+    jpeg.writeUInt16BE(20000, sof + 7);
+    expect(readImageHeader(jpeg)).toEqual({ format: 'jpeg', width: 20000, height: 20000 });
+    expect(() => decodeImage(jpeg)).toThrow(new ImageDecodeError('JPEG too large: its header declares 20000x20000 pixels, the limit is 4096x4096'));
+    expect(() => decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 2]))).toThrow('cannot decode JPEG: no frame header (SOF) before the image data');
+  });
+
+  it('refuses an interlaced PNG whose small header hides image data that inflates to 64 MB', () => {
+    // 32x32 RGB interlaced is 3 132 bytes of filtered rows (7 Adam7 passes); this IDAT inflates to 64 MB of zeros.
+    const bomb = rawPng({ width: 32, height: 32, interlace: 1 }, deflateSync(Buffer.alloc(64 * 2 ** 20), { level: 9 }));
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(() => decodeImage(bomb)).toThrow(new ImageDecodeError('cannot decode PNG: its image data inflates beyond the 3132 bytes its 32x32 header implies'));
+    expect(externalGrowthMb(() => decodeImage(bomb))).toBeLessThan(50);
+  });
+
+  it('still decodes interlaced PNGs and non-interlaced ones with trailing image data within the header size', () => {
+    const pixels = gradient(5, 3).data;
+    const rows = (interlaced: boolean) => {
+      if (!interlaced) return Buffer.concat(Array.from({ length: 3 }, (_, y) => Buffer.concat([Buffer.from([0]), Buffer.from(pixels.subarray(y * 15, y * 15 + 15))])));
+      // Adam7 passes of a 5x3 image, each row with filter byte 0.
+      const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+      const out: number[] = [];
+      for (const [x0, y0, dx, dy] of passes) {
+        for (let y = y0; y < 3; y += dy) {
+          const row: number[] = [];
+          for (let x = x0; x < 5; x += dx) row.push(...pixels.subarray((y * 5 + x) * 3, (y * 5 + x) * 3 + 3));
+          if (row.length) out.push(0, ...row);
+        }
+      }
+      return Buffer.from(out);
+    };
+    for (const interlaced of [false, true]) {
+      const decoded = decodeImage(rawPng({ width: 5, height: 3, interlace: interlaced ? 1 : 0 }, deflateSync(rows(interlaced))));
+      expect(Buffer.from(decoded.data)).toEqual(Buffer.from(pixels));
+    }
+  });
+
+  it('names what is wrong in a broken PNG header', () => {
+    expect(() => decodeImage(rawPng({ width: 0, height: 5 }, deflateSync(Buffer.alloc(1))))).toThrow('cannot decode PNG: its header declares 0x5 pixels');
+    expect(() => decodeImage(rawPng({ width: 4, height: 4, bitDepth: 3 }, deflateSync(Buffer.alloc(1))))).toThrow('cannot decode PNG: bit depth 3 is not allowed for colour type 2');
+    expect(() => decodeImage(encodePng(gradient(4, 4)).subarray(0, 20))).toThrow('cannot decode PNG: 20 bytes is too short for the IHDR chunk');
   });
 });
 

@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ImageDecodeError } from '../errors';
@@ -18,8 +19,154 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-// Guards against decompression bombs: 4096 x 4096 is far above anything this model needs.
+// Refuses decompression bombs: 4096 x 4096 is far above anything this model needs. Checked from the
+// header (PNG IHDR, JPEG SOF) before anything is decoded or allocated.
 const MAX_PIXELS = 4096 * 4096;
+const MAX_SIDE = 4096;
+
+/** Width and height as the image's header declares them. */
+export interface ImageHeader {
+  format: ImageFormat;
+  width: number;
+  height: number;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+// Channels per pixel and the bit depths PNG allows for each colour type (PNG spec 11.2.2).
+const PNG_COLOUR_TYPES: Record<number, { channels: number; depths: number[] }> = {
+  0: { channels: 1, depths: [1, 2, 4, 8, 16] },
+  2: { channels: 3, depths: [8, 16] },
+  3: { channels: 1, depths: [1, 2, 4, 8] },
+  4: { channels: 2, depths: [8, 16] },
+  6: { channels: 4, depths: [8, 16] },
+};
+// Adam7 passes: x start, y start, x step, y step.
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+interface PngHeader extends ImageHeader {
+  bitDepth: number;
+  colourType: number;
+  interlaced: boolean;
+}
+
+function readPngHeader(bytes: Uint8Array): PngHeader {
+  if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) throw new ImageDecodeError('cannot decode PNG: bad signature');
+  if (bytes.length < 33) throw new ImageDecodeError(`cannot decode PNG: ${bytes.length} bytes is too short for the IHDR chunk`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = String.fromCharCode(...bytes.subarray(12, 16));
+  if (type !== 'IHDR' || view.getUint32(8) !== 13) throw new ImageDecodeError(`cannot decode PNG: the first chunk is ${JSON.stringify(type)} of ${view.getUint32(8)} bytes, expected IHDR of 13`);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const bitDepth = bytes[24];
+  const colourType = bytes[25];
+  const interlace = bytes[28];
+  const colour = PNG_COLOUR_TYPES[colourType];
+  if (!colour) throw new ImageDecodeError(`cannot decode PNG: unknown colour type ${colourType}`);
+  if (!colour.depths.includes(bitDepth)) throw new ImageDecodeError(`cannot decode PNG: bit depth ${bitDepth} is not allowed for colour type ${colourType}`);
+  if (interlace > 1) throw new ImageDecodeError(`cannot decode PNG: unknown interlace method ${interlace}`);
+  return { format: 'png', width, height, bitDepth, colourType, interlaced: interlace === 1 };
+}
+
+/** Bytes the IDAT stream inflates to for this header (filter byte + packed pixels per row, per Adam7 pass when interlaced). */
+function pngInflatedSize({ width, height, bitDepth, colourType, interlaced }: PngHeader): number {
+  const bitsPerPixel = PNG_COLOUR_TYPES[colourType].channels * bitDepth;
+  const passBytes = (w: number, h: number) => (w === 0 || h === 0 ? 0 : h * (Math.ceil((w * bitsPerPixel) / 8) + 1));
+  if (!interlaced) return passBytes(width, height);
+  return ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + passBytes(Math.ceil(Math.max(0, width - x0) / dx), Math.ceil(Math.max(0, height - y0) / dy)), 0);
+}
+
+/** The IDAT chunks' data, concatenated (chunk lengths checked against the buffer). */
+function pngImageData(bytes: Uint8Array): Buffer {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: Uint8Array[] = [];
+  for (let offset = 8; offset + 8 <= bytes.length; ) {
+    const length = view.getUint32(offset);
+    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    const end = offset + 12 + length;
+    if (end > bytes.length) throw new ImageDecodeError(`cannot decode PNG: chunk ${JSON.stringify(type)} of ${length} bytes runs past the end of the ${bytes.length}-byte file`);
+    if (type === 'IDAT') parts.push(bytes.subarray(offset + 8, offset + 8 + length));
+    if (type === 'IEND') break;
+    offset = end;
+  }
+  return Buffer.concat(parts);
+}
+
+// JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic...): not C4 (DHT), C8, CC (DAC).
+const JPEG_SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+
+function readJpegHeader(bytes: Uint8Array): ImageHeader {
+  // Segments from SOI: FF xx, then a 2-byte length that includes itself; the frame size is in SOF.
+  for (let offset = 2; offset + 4 <= bytes.length; ) {
+    if (bytes[offset] !== 0xff) throw new ImageDecodeError(`cannot decode JPEG: expected a marker at byte ${offset}`);
+    const marker = bytes[offset + 1];
+    if (marker === 0xff) {
+      offset++; // fill byte
+      continue;
+    }
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      offset += 2; // markers without a length
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) break; // start of scan / end of image before any frame
+    const length = (bytes[offset + 2] << 8) | bytes[offset + 3];
+    if (JPEG_SOF.has(marker)) {
+      if (length < 8 || offset + 9 > bytes.length) throw new ImageDecodeError('cannot decode JPEG: truncated frame header');
+      const height = (bytes[offset + 5] << 8) | bytes[offset + 6];
+      const width = (bytes[offset + 7] << 8) | bytes[offset + 8];
+      return { format: 'jpeg', width, height };
+    }
+    if (length < 2) throw new ImageDecodeError(`cannot decode JPEG: segment length ${length} at byte ${offset}`);
+    offset += 2 + length;
+  }
+  throw new ImageDecodeError('cannot decode JPEG: no frame header (SOF) before the image data');
+}
+
+/**
+ * The format and size an image declares in its header (PNG IHDR, JPEG SOF), read without decoding
+ * anything. Throws {@link ImageDecodeError} for what is not a PNG or JPEG or has a broken header.
+ */
+export function readImageHeader(bytes: Uint8Array): ImageHeader {
+  const format = sniffImageFormat(bytes);
+  if (!format) throw new ImageDecodeError(`not a PNG or JPEG image (${bytes.length} bytes, starts with ${Buffer.from(bytes.subarray(0, 4)).toString('hex') || 'nothing'})`);
+  const { width, height } = format === 'png' ? readPngHeader(bytes) : readJpegHeader(bytes);
+  return { format, width, height };
+}
+
+function checkSize({ format, width, height }: ImageHeader): void {
+  if (width === 0 || height === 0) throw new ImageDecodeError(`cannot decode ${format.toUpperCase()}: its header declares ${width}x${height} pixels`);
+  if (width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS) {
+    throw new ImageDecodeError(`${format.toUpperCase()} too large: its header declares ${width}x${height} pixels, the limit is ${MAX_SIDE}x${MAX_SIDE}`);
+  }
+}
+
+function decodePng(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
+  const header = readPngHeader(bytes);
+  checkSize(header);
+  const expected = pngInflatedSize(header);
+  // pngjs bounds the inflated size of non-interlaced images by the header, but inflates interlaced
+  // ones without a limit: a small header over a huge IDAT stream would allocate it all. Inflating
+  // once with a cap proves the stream stays within what the header says.
+  if (header.interlaced) {
+    try {
+      inflateSync(pngImageData(bytes), { maxOutputLength: expected });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ImageDecodeError(`cannot decode PNG: its image data inflates beyond the ${expected} bytes its ${header.width}x${header.height} header implies`);
+      }
+      throw error;
+    }
+  }
+  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return { width: png.width, height: png.height, data: png.data };
+}
 
 function rgbaToRgb(rgba: Uint8Array, pixels: number): Uint8Array {
   const rgb = new Uint8Array(pixels * 3);
@@ -32,18 +179,20 @@ function rgbaToRgb(rgba: Uint8Array, pixels: number): Uint8Array {
 }
 
 /**
- * Decodes PNG (any colour type / bit depth) or JPEG bytes to 8-bit RGB. Alpha is dropped.
- * Throws {@link ImageDecodeError} naming the problem for anything else.
+ * Decodes PNG (any colour type / bit depth) or JPEG bytes to 8-bit RGB. Alpha is dropped. The size
+ * the header declares is checked first (at most 4096x4096), and a PNG's image data may not inflate
+ * beyond what its header implies, so hostile files cost neither time nor memory. Throws
+ * {@link ImageDecodeError} naming the problem for anything else.
  */
 export function decodeImage(bytes: Uint8Array): RgbImage {
   const format = sniffImageFormat(bytes);
   if (!format) throw new ImageDecodeError(`not a PNG or JPEG image (${bytes.length} bytes, starts with ${Buffer.from(bytes.subarray(0, 4)).toString('hex') || 'nothing'})`);
   try {
     if (format === 'png') {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      if (png.width * png.height > MAX_PIXELS) throw new ImageDecodeError(`PNG too large: ${png.width}x${png.height}`);
+      const png = decodePng(bytes);
       return { width: png.width, height: png.height, data: rgbaToRgb(png.data, png.width * png.height) };
     }
+    checkSize(readJpegHeader(bytes));
     const jpeg = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 256 });
     return { width: jpeg.width, height: jpeg.height, data: rgbaToRgb(jpeg.data, jpeg.width * jpeg.height) };
   } catch (error) {

@@ -9,8 +9,12 @@ export interface ResNetConfig {
    * `resnet`: He et al.'s CIFAR ResNet (stride-2 convolutions between stages).
    * `resnet9`: the DAWNBench "ResNet-9" layout (conv + max-pool stages, residual blocks after the
    * first and last), which trains to high accuracy in few epochs.
+   * `compact`: a ResNet-9 that pools right after its stem, so no stage runs at full resolution
+   * (the serving network: a third of the ResNet-9's arithmetic at the same accuracy here).
    */
-  architecture?: 'resnet' | 'resnet9';
+  architecture?: 'resnet' | 'resnet9' | 'compact';
+  /** `compact` only: channels of the full-resolution 3×3 stem convolution (default 24). */
+  stemWidth?: number;
   /** Channels of each stage; every stage after the first halves the resolution (resnet9: widths[0] is the stem). */
   widths: number[];
   /** Residual blocks per stage (two 3×3 convolutions each). */
@@ -48,6 +52,26 @@ export function buildResNet(config: ResNetConfig): ResNet {
   const relu = (x: tf.SymbolicTensor, name: string) => tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
 
   const input = tf.input({ shape: [inputSize.height, inputSize.width, 3], name: 'image' });
+  if (config.architecture === 'compact') {
+    // A full-resolution 3×3 stem, then 2×2 max-pool: every stage runs at half resolution or less
+    // (each later stage after another 2×2 max-pool): conv-BN-ReLU, then `blocks[stage]` residual
+    // blocks of conv-BN-ReLU ×2. Most of a ResNet-9's arithmetic is its full-resolution stage;
+    // this one costs ~9.5 M multiply-adds per image at 32-64-128 (the ResNet-9 24 M).
+    let y = relu(bn(conv(input, config.stemWidth ?? 24, 3, 1, 'stem_conv'), 'stem_bn'), 'stem_relu');
+    y = tf.layers.maxPooling2d({ name: 'stem_pool', poolSize: 2 }).apply(y) as tf.SymbolicTensor;
+    widths.forEach((width, stage) => {
+      const name = `s${stage + 1}`;
+      if (stage > 0) y = tf.layers.maxPooling2d({ name: `${name}_pool`, poolSize: 2 }).apply(y) as tf.SymbolicTensor;
+      y = relu(bn(conv(y, width, 3, 1, `${name}_conv`), `${name}_bn`), `${name}_relu`);
+      for (let block = 0; block < blocks[stage]; block++) {
+        const b = `${name}b${block + 1}`;
+        let z = relu(bn(conv(y, width, 3, 1, `${b}_conv1`), `${b}_bn1`), `${b}_relu1`);
+        z = relu(bn(conv(z, width, 3, 1, `${b}_conv2`), `${b}_bn2`), `${b}_relu2`);
+        y = tf.layers.add({ name: `${b}_add` }).apply([y, z]) as tf.SymbolicTensor;
+      }
+    });
+    return head(y);
+  }
   let x = relu(bn(conv(input, widths[0], 3, 1, 'stem_conv'), 'stem_bn'), 'stem_relu');
   if (config.architecture === 'resnet9') {
     // widths[0] is the stem's. Each later stage: conv-BN-ReLU, 2×2 max-pool, then `blocks[stage]`

@@ -5,7 +5,7 @@ import { augmentImage } from './augment';
 import { computeBaseline } from './baseline';
 import { argMax, evaluate, type Evaluation } from './evaluation';
 import type { RgbImage } from './image-decode';
-import { predictProbabilities } from './inference';
+import { embedImages, predictProbabilities } from './inference';
 import { buildResNet } from './model';
 import { fitPreprocessing, preprocess, type Preprocessing } from './preprocess';
 import { Random, stratifiedSplit } from './random';
@@ -153,25 +153,193 @@ function trainStep(ctx: StepContext, images: RgbImage[], labels: number[]): { lo
   return result;
 }
 
-interface Selected {
-  epoch: number;
-  accuracy: number;
-  loss: number;
-  weights: tf.Tensor[];
-}
-
 /** Whether this epoch beats the best so far: higher validation accuracy, ties broken by lower loss. */
-function isBetter(metrics: EpochMetrics, best: Selected | undefined): boolean {
+function isBetter(metrics: EpochMetrics, best: { accuracy: number; loss: number } | undefined): boolean {
   return !best || metrics.validationAccuracy > best.accuracy || (metrics.validationAccuracy === best.accuracy && metrics.validationLoss < best.loss);
 }
 
-/** Validation predictions with and without averaging over the mirror image; keeps the better. */
-function chooseTestTimeFlip(model: tf.LayersModel, images: RgbImage[], labels: number[], preprocessing: Preprocessing, numClasses: number) {
+/**
+ * An exponential moving average of every weight of a model (batch-norm statistics included),
+ * with the usual warm-up: the decay is min(decay, (1 + t)/(10 + t)) at update t. Updating every
+ * few steps with the decay raised to that power (airbench does the same) costs a fraction of the
+ * three tensor ops per weight that an update takes, which for a small network is a sixth of a step.
+ */
+export class WeightAverage {
+  private averages: tf.Tensor[];
+  private updates = 0;
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly decay: number,
+  ) {
+    this.averages = model.getWeights().map((w) => tf.keep(tf.clone(w)));
+  }
+
+  update(): void {
+    const d = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
+    this.updates++;
+    const current = this.model.getWeights();
+    const next = tf.tidy(() => this.averages.map((a, i) => tf.keep(tf.add(a, tf.mul(tf.sub(current[i], a), 1 - d)))));
+    tf.dispose(this.averages);
+    this.averages = next;
+  }
+
+  /** Copies of the averaged weights (for {@link tf.LayersModel.setWeights}). */
+  snapshot(): tf.Tensor[] {
+    return this.averages.map((a) => tf.keep(tf.clone(a)));
+  }
+
+  dispose(): void {
+    tf.dispose(this.averages);
+  }
+}
+
+/** Runs `fn` with `weights` loaded into the model, then puts the model's own weights back. */
+function withWeights<T>(model: tf.LayersModel, weights: tf.Tensor[] | undefined, fn: () => T): T {
+  if (!weights) return fn();
+  const own = model.getWeights().map((w) => tf.keep(tf.clone(w)));
+  model.setWeights(weights);
+  try {
+    return fn();
+  } finally {
+    model.setWeights(own);
+    tf.dispose(own);
+  }
+}
+
+/** Steps between updates of the weight average. */
+const EMA_EVERY = 4;
+
+/** What {@link fitNetwork} needs: the images to learn from, the recipe and the callbacks. */
+export interface FitOptions {
+  train: readonly LabeledImage[];
+  /** Evaluated after every epoch (history, and the epoch choice with `selection: 'best'`). */
+  validation?: readonly LabeledImage[];
+  config: TrainingConfig;
+  numClasses: number;
+  preprocessing: Preprocessing;
+  /** Initialisation, augmentation and shuffles are drawn from it. */
+  random: Random;
+  signal?: AbortSignal;
+  onStep?(progress: StepProgress): void;
+  onEpoch?(metrics: EpochMetrics): void;
+}
+
+export interface FitResult {
+  /** Images → probabilities, holding the kept weights; owned by the caller. */
+  model: tf.LayersModel;
+  history: EpochMetrics[];
+  /** The epoch whose weights were kept. */
+  bestEpoch: number;
+  batchSize: number;
+}
+
+/**
+ * Trains a network from scratch on `train`: augmentation, one-cycle SGD with Nesterov momentum,
+ * label smoothing, weight decay, optionally an average of the weights. Keeps the last epoch's
+ * weights (or the best on validation, `selection: 'best'`).
+ */
+export async function fitNetwork(options: FitOptions): Promise<FitResult> {
+  const { config, numClasses, preprocessing, random, train } = options;
+  const batchSize = Math.min(config.batchSize, train.length);
+  const stepsPerEpoch = Math.floor(train.length / batchSize);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const { model, logitsModel } = buildResNet({
+    architecture: config.architecture,
+    stemWidth: config.stemWidth,
+    widths: config.widths,
+    blocks: config.blocks,
+    numClasses,
+    inputSize: { width: preprocessing.width, height: preprocessing.height },
+    seed: random.seed(),
+  });
+  const ctx: StepContext = {
+    config,
+    numClasses,
+    preprocessing,
+    logitsModel,
+    optimizer: tf.train.momentum(config.learningRate, config.momentum, true),
+    variables: logitsModel.trainableWeights.map((w) => w.read() as tf.Variable),
+    decayed: new Set(logitsModel.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => (w.read() as tf.Variable).name)),
+  };
+  const augmentRandom = new Random(random.seed());
+  const augmentation = { padding: config.augmentPadding, flip: config.augmentFlip, cutout: config.augmentCutout };
+  const validationImages = options.validation?.map((x) => x.image) ?? [];
+  const validationLabels = options.validation?.map((x) => x.label) ?? [];
+  const average = config.emaDecay > 0 ? new WeightAverage(model, config.emaDecay ** EMA_EVERY) : undefined;
+  let best: { epoch: number; accuracy: number; loss: number; weights: tf.Tensor[] } | undefined;
+  const history: EpochMetrics[] = [];
+  let done = 0;
+  let succeeded = false;
+  try {
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      const epochStart = performance.now();
+      const order = random.shuffle(train.map((_, i) => i));
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      let lr = config.learningRate;
+      // The last partial batch is dropped: every step sees a full batch (stable batch statistics).
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        throwIfAborted(options.signal);
+        lr = learningRateAt(done / totalSteps, config.learningRate, config.warmupFraction);
+        ctx.optimizer.setLearningRate(lr);
+        const batch = order.slice(step * batchSize, (step + 1) * batchSize).map((i) => train[i]);
+        const { loss, correct } = trainStep(
+          ctx,
+          batch.map((x) => augmentImage(x.image, augmentRandom, augmentation)),
+          batch.map((x) => x.label),
+        );
+        if (average && (done + 1) % EMA_EVERY === 0) average.update();
+        lossSum += loss * batch.length;
+        correctSum += correct;
+        seen += batch.length;
+        done++;
+        options.onStep?.({ epoch, step: step + 1, stepsPerEpoch, done, total: totalSteps });
+        // Lets Ctrl-C (and progress output) through: the wasm kernels run synchronously.
+        await yieldToEventLoop();
+      }
+      throwIfAborted(options.signal);
+      const kept = average?.snapshot();
+      const validationEval = validationImages.length ? withWeights(model, kept, () => evaluate(predictProbabilities(model, validationImages, preprocessing), validationLabels, numClasses)) : undefined;
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correctSum / seen,
+        validationLoss: validationEval?.loss ?? Number.NaN,
+        validationAccuracy: validationEval?.accuracy ?? Number.NaN,
+        learningRate: lr,
+        seconds: (performance.now() - epochStart) / 1000,
+      };
+      history.push(metrics);
+      const keep = config.selection === 'last' ? epoch === config.epochs - 1 : isBetter(metrics, best);
+      if (keep) {
+        if (best) tf.dispose(best.weights);
+        best = { epoch, accuracy: metrics.validationAccuracy, loss: metrics.validationLoss, weights: kept ?? model.getWeights().map((w) => tf.keep(tf.clone(w))) };
+      } else if (kept) tf.dispose(kept);
+      options.onEpoch?.(metrics);
+    }
+    if (!best) throw new TrainingError('no epoch completed');
+    model.setWeights(best.weights);
+    succeeded = true;
+    return { model, history, bestEpoch: best.epoch, batchSize };
+  } finally {
+    if (best) tf.dispose(best.weights);
+    average?.dispose();
+    ctx.optimizer.dispose();
+    // MomentumOptimizer.dispose() forgets the learning-rate scalar its SGD base class keeps.
+    (ctx.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+    if (!succeeded) model.dispose();
+  }
+}
+
+/** Validation predictions with and without averaging over the mirror image, as the config decides. */
+function chooseTestTimeFlip(model: tf.LayersModel, images: RgbImage[], labels: number[], preprocessing: Preprocessing, numClasses: number, mode: TrainingConfig['testTimeFlip']) {
   const plain = predictProbabilities(model, images, preprocessing);
   const mirrored = predictProbabilities(model, images, preprocessing, { flipAverage: true });
   const plainEval = evaluate(plain, labels, numClasses);
   const mirroredEval = evaluate(mirrored, labels, numClasses);
-  const flip = mirroredEval.accuracy > plainEval.accuracy || (mirroredEval.accuracy === plainEval.accuracy && mirroredEval.loss < plainEval.loss);
+  const flip = mode === 'always' || (mode === 'validation' && (mirroredEval.accuracy > plainEval.accuracy || (mirroredEval.accuracy === plainEval.accuracy && mirroredEval.loss < plainEval.loss)));
   return {
     flip,
     probabilities: flip ? mirrored : plain,
@@ -195,7 +363,7 @@ function describeHyperparameters(config: TrainingConfig, batchSize: number, flip
   const augmentation = [`reflect-pad ${config.augmentPadding} random crop`, config.augmentFlip ? 'horizontal flip' : '', config.augmentCutout ? `cutout ${config.augmentCutout}` : ''];
   return {
     preset,
-    architecture: `${config.architecture}-${config.widths.join('-')}x${config.blocks.join('-')}`,
+    architecture: `${config.architecture}${config.architecture === 'compact' ? `-stem${config.stemWidth ?? 24}` : ''}-${config.widths.join('-')}x${config.blocks.join('-')}`,
     epochs: config.epochs,
     batchSize,
     learningRate: config.learningRate,
@@ -204,6 +372,8 @@ function describeHyperparameters(config: TrainingConfig, batchSize: number, flip
     momentum: config.momentum,
     weightDecay: config.weightDecay,
     labelSmoothing: config.labelSmoothing,
+    emaDecay: config.emaDecay,
+    selection: config.selection,
     validationFraction: config.validationFraction,
     augmentation: augmentation.filter(Boolean).join(', '),
     imageSize: config.imageSize,
@@ -254,81 +424,19 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
   );
   const train = split.train.map((i) => pool[i]);
   const validation = split.validation.map((i) => pool[i]);
-  const batchSize = Math.min(config.batchSize, train.length);
-  const stepsPerEpoch = Math.floor(train.length / batchSize);
-  const totalSteps = stepsPerEpoch * config.epochs;
   const preprocessing = fitPreprocessing(
     train.map((x) => x.image),
     config.imageSize,
     config.imageSize,
   );
-  const { model, logitsModel } = buildResNet({ architecture: config.architecture, widths: config.widths, blocks: config.blocks, numClasses, inputSize: { width: config.imageSize, height: config.imageSize }, seed: random.seed() });
-  const ctx: StepContext = {
-    config,
-    numClasses,
-    preprocessing,
-    logitsModel,
-    optimizer: tf.train.momentum(config.learningRate, config.momentum, true),
-    variables: logitsModel.trainableWeights.map((w) => w.read() as tf.Variable),
-    decayed: new Set(logitsModel.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => (w.read() as tf.Variable).name)),
-  };
-  const augmentRandom = new Random(random.seed());
-  const augmentation = { padding: config.augmentPadding, flip: config.augmentFlip, cutout: config.augmentCutout };
-  const validationImages = validation.map((x) => x.image);
-  const validationLabels = validation.map((x) => x.label);
-  let best: Selected | undefined;
-  const history: EpochMetrics[] = [];
-  let done = 0;
+  const fit = await fitNetwork({ train, validation, config, numClasses, preprocessing, random, signal: options.signal, onStep: options.onStep, onEpoch: options.onEpoch });
+  const { model } = fit;
   let succeeded = false;
   try {
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const epochStart = performance.now();
-      const order = random.shuffle(train.map((_, i) => i));
-      let lossSum = 0;
-      let correctSum = 0;
-      let seen = 0;
-      let lr = config.learningRate;
-      // The last partial batch is dropped: every step sees a full batch (stable batch statistics).
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        throwIfAborted(options.signal);
-        lr = learningRateAt(done / totalSteps, config.learningRate, config.warmupFraction);
-        ctx.optimizer.setLearningRate(lr);
-        const batch = order.slice(step * batchSize, (step + 1) * batchSize).map((i) => train[i]);
-        const { loss, correct } = trainStep(
-          ctx,
-          batch.map((x) => augmentImage(x.image, augmentRandom, augmentation)),
-          batch.map((x) => x.label),
-        );
-        lossSum += loss * batch.length;
-        correctSum += correct;
-        seen += batch.length;
-        done++;
-        options.onStep?.({ epoch, step: step + 1, stepsPerEpoch, done, total: totalSteps });
-        // Lets Ctrl-C (and progress output) through: the wasm kernels run synchronously.
-        await yieldToEventLoop();
-      }
-      throwIfAborted(options.signal);
-      const validationEval = evaluate(predictProbabilities(model, validationImages, preprocessing), validationLabels, numClasses);
-      const metrics: EpochMetrics = {
-        epoch,
-        trainLoss: lossSum / seen,
-        trainAccuracy: correctSum / seen,
-        validationLoss: validationEval.loss,
-        validationAccuracy: validationEval.accuracy,
-        learningRate: lr,
-        seconds: (performance.now() - epochStart) / 1000,
-      };
-      history.push(metrics);
-      if (isBetter(metrics, best)) {
-        if (best) tf.dispose(best.weights);
-        best = { epoch, accuracy: metrics.validationAccuracy, loss: metrics.validationLoss, weights: model.getWeights().map((w) => tf.clone(w)) };
-      }
-      options.onEpoch?.(metrics);
-    }
-    if (!best) throw new TrainingError('no epoch completed');
-    model.setWeights(best.weights);
+    const validationImages = validation.map((x) => x.image);
+    const validationLabels = validation.map((x) => x.label);
     // Everything below is decided on validation data; the test channel is only reported.
-    const chosen = chooseTestTimeFlip(model, validationImages, validationLabels, preprocessing, numClasses);
+    const chosen = chooseTestTimeFlip(model, validationImages, validationLabels, preprocessing, numClasses, config.testTimeFlip);
     const confidences = chosen.probabilities.map((p) => Math.max(...p));
     const correct = chosen.probabilities.map((p, i) => argMax(p) === validationLabels[i]);
     const testEval = options.test?.length
@@ -354,24 +462,24 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
       training: {
         seed,
         epochs: config.epochs,
-        bestEpoch: best.epoch,
+        bestEpoch: fit.bestEpoch,
         trainCount: train.length,
         validationCount: validation.length,
         seconds: round((performance.now() - started) / 1000, 3),
-        history: roundHistory(history),
-        hyperparameters: describeHyperparameters(config, batchSize, chosen.flip, trainingPresetName(options)),
+        history: roundHistory(fit.history),
+        hyperparameters: describeHyperparameters(config, fit.batchSize, chosen.flip, trainingPresetName(options)),
       },
       ...(testEval ? { test: testFigures(testEval) } : {}),
       threshold: recommendThreshold(confidences, correct, options.targetPrecision ?? DEFAULT_TARGET_PRECISION),
-      baseline: computeBaseline(validationImages, chosen.probabilities, numClasses),
+      // Embeddings of held-out and training images: embedding drift and out-of-distribution monitoring.
+      baseline: computeBaseline(validationImages, chosen.probabilities, numClasses, {
+        validation: embedImages(model, validationImages, preprocessing),
+        training: embedImages(model, train.map((x) => x.image), preprocessing),
+      }),
     };
     succeeded = true;
     return { model, manifest, validation: chosen.evaluation, ...(testEval ? { test: testEval } : {}), flipAverage: chosen.summary };
   } finally {
-    if (best) tf.dispose(best.weights);
-    ctx.optimizer.dispose();
-    // MomentumOptimizer.dispose() forgets the learning-rate scalar its SGD base class keeps.
-    (ctx.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
     if (!succeeded) model.dispose();
   }
 }

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client, startLocalS3, type LocalS3 } from '@scones/local-cloud';
+import { createS3Client } from '@scones/local-cloud';
+import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
 import { writeStagedChannel } from '../../test/fixtures';
 import { hasChannel, readChannel } from './training-data';
 

@@ -39,7 +39,7 @@ describe('runLocalTrainingJob with the full configuration (3 epochs)', () => {
       config: { epochs: 3 },
     });
     const manifest = modelManifestSchema.parse(result.manifest);
-    expect(manifest.training).toMatchObject({ trainCount: 900, validationCount: 100, epochs: 3 });
+    expect(manifest.training).toMatchObject({ trainCount: 800, validationCount: 200, epochs: 3 });
     expect(manifest.training.history[manifest.training.bestEpoch].validationAccuracy).toBeGreaterThanOrEqual(0.7);
     const classifier = await loadClassifier(out);
     const test = await readChannel({ directory: join(root, 'staged') }, 'test', { numClasses: 2 });

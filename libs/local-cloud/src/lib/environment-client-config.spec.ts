@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { localSdkEnvironment } from './client-config';
 import { s3ClientConfigFromEnvironment } from './environment-client-config';
-import { startLocalS3, type LocalS3 } from './local-s3';
+import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
 
 describe('s3ClientConfigFromEnvironment', () => {
   it('uses the SDK defaults when no endpoint is configured (AWS)', () => {

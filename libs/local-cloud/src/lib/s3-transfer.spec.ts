@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from './client-config';
-import { startLocalS3, type LocalS3 } from './local-s3';
+import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
 import { deleteObjects, listObjects, md5Etag, putObjects, S3TransferError, type ObjectToPut } from './s3-transfer';
 
 const objects = (n: number, prefix = 'data/train/'): ObjectToPut[] =>

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LocalCloudError } from '../errors';
 
 /** An S3 call failed; the message names the bucket, key and the service's answer. */
@@ -121,11 +121,7 @@ export async function putObjects(
   return result;
 }
 
-/**
- * Every object under `prefix` with its ETag and size, page by page. Uses ListObjects (v1) with
- * the last key as marker: s3rver cannot write v2 continuation tokens on Node >= 17 (it encrypts
- * them with DES, which OpenSSL 3 no longer offers), so a truncated v2 listing fails there.
- */
+/** Every object under `prefix` with its ETag and size, page by page (ListObjectsV2). */
 export async function listObjects(
   client: S3Client,
   bucket: string,
@@ -133,11 +129,11 @@ export async function listObjects(
   options: { signal?: AbortSignal; pageSize?: number } = {},
 ): Promise<Map<string, ObjectInfo>> {
   const objects = new Map<string, ObjectInfo>();
-  let marker: string | undefined;
+  let token: string | undefined;
   for (;;) {
     let page;
     try {
-      page = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker, MaxKeys: options.pageSize }), {
+      page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: options.pageSize }), {
         abortSignal: options.signal,
       });
     } catch (error) {
@@ -147,9 +143,8 @@ export async function listObjects(
     for (const object of contents) {
       if (object.Key) objects.set(object.Key, { etag: (object.ETag ?? '').replace(/"/g, ''), size: object.Size ?? 0 });
     }
-    const last = contents.at(-1)?.Key;
-    if (!page.IsTruncated || !last) return objects;
-    marker = page.NextMarker ?? last;
+    if (!page.IsTruncated || !page.NextContinuationToken) return objects;
+    token = page.NextContinuationToken;
   }
 }
 

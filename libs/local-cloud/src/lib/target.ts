@@ -1,14 +1,12 @@
+import { STACK_CREDENTIALS } from '@scones/stack-core';
 import { TargetConfigError } from '../errors';
 
 /** Default bucket of the local stack. */
 export const DEFAULT_LOCAL_BUCKET = 'scones';
 /** Region reported to SDK clients by the local stack (any value works locally). */
 export const LOCAL_REGION = 'us-east-1';
-/**
- * Credentials for the local stack. Any credentials are accepted there (signatures are not checked
- * on loopback); these are the ones `scones env` prints and the stack gives its child processes.
- */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+/** Credentials for the local stack (any are accepted there): the stack's own constant. */
+export const LOCAL_CREDENTIALS = STACK_CREDENTIALS;
 
 /** The IAM role local SageMaker requests name (the stack accepts any well-formed role ARN). */
 export const LOCAL_ROLE_ARN = 'arn:aws:iam::000000000000:role/scones-local';

@@ -2,10 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { StackInstanceError, StackStartError } from '../errors';
-import { DEFAULT_STACK_REGION, STACK_CREDENTIALS } from './arn';
-import { findRunningStack, processExists, readInstanceFile, type RunningStackInstance } from './instance';
-import { startStack, type LocalStack, type StackOptions } from './stack';
+import { DEFAULT_STACK_REGION, STACK_CREDENTIALS, findRunningStack, processExists, readInstanceFile, StackInstanceError, StackStartError, type LocalStack, type RunningStackInstance } from '@scones/stack-core';
+import { startStack, type LocalStackOptions } from './stack';
 
 /** A stack a command talks to: one already running, or one it started for its own duration. */
 export interface StackConnection {
@@ -20,7 +18,7 @@ export interface StackConnection {
   close(): Promise<void>;
 }
 
-export interface ConnectOptions extends Pick<StackOptions, 'workerCommand' | 'logger' | 'region'> {
+export interface ConnectOptions extends Pick<LocalStackOptions, 'workerCommand' | 'logger' | 'region'> {
   dataDir: string;
   /** Port for a stack started here. Default 0 (a free port): a command's own stack must not take 4566. */
   port?: number;

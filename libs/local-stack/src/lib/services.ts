@@ -1,14 +1,11 @@
-import type { ServiceId } from './gateway/routing';
+import { createS3Service, type ServiceFactory, type ServiceId } from '@scones/stack-core';
 import { createLambdaService } from './lambda';
 import { createLogsService } from './logs/logs-service';
-import { createS3Service } from './s3/s3-service';
 import { createSageMakerRuntimeService } from './sagemaker/runtime-service';
 import { createSageMakerService } from './sagemaker/sagemaker-service';
-import type { StackContext, StackService } from './service';
 import { createSnsService } from './sns/sns-service';
+import { createStepFunctionsService } from './stepfunctions/stepfunctions-service';
 import { createStsService } from './sts/sts-service';
-
-export type ServiceFactory = (stack: StackContext) => StackService;
 
 /**
  * The services a stack runs, in start order (S3 first: endpoints load their models from it and
@@ -19,7 +16,7 @@ export const SERVICE_FACTORIES: ReadonlyArray<readonly [ServiceId, ServiceFactor
   ['logs', createLogsService],
   ['sns', createSnsService],
   ['lambda', createLambdaService],
-  // ['states', createStepFunctionsService],
+  ['states', createStepFunctionsService],
   ['sagemaker', createSageMakerService],
   ['sagemaker-runtime', createSageMakerRuntimeService],
   ['sts', createStsService],

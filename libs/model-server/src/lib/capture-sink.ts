@@ -28,7 +28,8 @@ export class S3CaptureSink implements CaptureSink {
 /**
  * Capture files in a directory, with the bucket's key layout below it
  * (`<dir>/data_capture/<endpoint>/AllTraffic/yyyy/mm/dd/hh/…jsonl`). Each file is written under a
- * temporary name and renamed, so a reader never sees half a file.
+ * temporary name and renamed, so a reader never sees half a file; the temporary name derives from
+ * the key, so rewriting a key after a killed write leaves no debris.
  */
 export class DirectoryCaptureSink implements CaptureSink {
   readonly description: string;
@@ -41,7 +42,7 @@ export class DirectoryCaptureSink implements CaptureSink {
   async write(key: string, body: string): Promise<void> {
     const file = join(this.directory, ...key.split('/'));
     await mkdir(dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.partial`;
+    const temporary = `${file}.partial`;
     await writeFile(temporary, body);
     await rename(temporary, file);
   }

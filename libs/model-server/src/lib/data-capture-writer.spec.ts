@@ -1,11 +1,13 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { dataCaptureRecordSchema, parseDataCaptureKey, parseOrThrow } from '@scones/payload-schemas';
 import { CaptureWriteError, ModelServerConfigError } from '../errors';
 import { DirectoryCaptureSink, type CaptureSink } from './capture-sink';
 import { DataCaptureWriter } from './data-capture-writer';
-import { createJsonLogger } from './json-logger';
+import { createJsonLogger } from '@scones/stack-core';
+import { VirtualClock, waitFor } from '../../test/virtual-clock';
 
 /** An in-memory sink that can be told to fail its next writes. */
 class MemorySink implements CaptureSink {
@@ -59,33 +61,50 @@ describe('DataCaptureWriter', () => {
     });
   });
 
-  it('batches records into files of at most maxRecordsPerFile, one file per UTC hour', async () => {
+  it('batches records into files of at most maxRecordsPerFile records, each within one UTC hour', async () => {
     const sink = new MemorySink();
     const writer = make(sink, { maxRecordsPerFile: 3 });
     const t0 = Date.UTC(2026, 0, 1, 10, 59, 59, 0);
     for (let i = 0; i < 7; i++) writer.capture({ ...input(i), time: new Date(t0 + (i < 2 ? 0 : 2000)) });
     await writer.flush();
     const keys = [...sink.objects.keys()].sort();
-    expect(keys.map((k) => k.split('/').slice(3, 7).join('/'))).toEqual(['2026/01/01/10', '2026/01/01/11', '2026/01/01/11']);
-    expect(keys.map((k) => sink.objects.get(k)!.trimEnd().split('\n').length).sort()).toEqual([2, 2, 3]);
-    expect(writer.stats()).toMatchObject({ captured: 7, written: 7, pending: 0, files: 3 });
+    // Records are cut every 3 (0-2, 3-5, 6), then by hour: [0, 1] [2] [3, 4, 5] [6].
+    expect(keys.map((k) => k.split('/').slice(3, 7).join('/'))).toEqual(['2026/01/01/10', '2026/01/01/11', '2026/01/01/11', '2026/01/01/11']);
+    expect(keys.map((k) => sink.objects.get(k)!.trimEnd().split('\n').length).sort()).toEqual([1, 1, 2, 3]);
+    for (const key of keys) {
+      const hours = sink.objects.get(key)!.trimEnd().split('\n').map((line) => JSON.parse(line).eventMetadata.inferenceTime.slice(0, 13));
+      expect(new Set(hours)).toEqual(new Set([key.split('/').slice(3, 7).join('-').replace(/-(\d\d)$/, 'T$1')]));
+    }
+    expect(writer.stats()).toMatchObject({ captured: 7, written: 7, pending: 0, files: 4 });
   });
 
   it('writes a full file at once without waiting for the timer', async () => {
     const sink = new MemorySink();
-    const writer = make(sink, { maxRecordsPerFile: 2 });
+    const clock = new VirtualClock();
+    const writer = make(sink, { maxRecordsPerFile: 2, clock });
     writer.capture(input(1));
     writer.capture(input(2));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(sink.objects.size).toBe(1);
+    writer.capture(input(3));
+    await waitFor('the full file to be written', () => sink.objects.size === 1);
+    expect(clock.now()).toBe(0);
+    expect(writer.stats()).toMatchObject({ written: 2, pending: 1 });
   });
 
-  it('writes on its timer', async () => {
+  it('writes on its timer, every flushIntervalMs', async () => {
     const sink = new MemorySink();
-    const writer = make(sink, { flushIntervalMs: 20 });
+    const clock = new VirtualClock();
+    const writer = make(sink, { flushIntervalMs: 1000, clock });
     writer.capture(input(1));
-    for (let i = 0; i < 50 && sink.objects.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(writer.stats()).toMatchObject({ written: 1, pending: 0 });
+    await clock.advance(999);
+    expect(sink.objects.size).toBe(0);
+    await clock.advance(1);
+    expect(writer.stats()).toMatchObject({ written: 1, pending: 0, files: 1 });
+    writer.capture(input(2));
+    writer.capture(input(3));
+    await clock.advance(1000);
+    expect(writer.stats()).toMatchObject({ written: 3, pending: 0, files: 2 });
+    await clock.advance(5000);
+    expect(sink.writes).toBe(2);
   });
 
   it('samples the configured percentage of requests', async () => {
@@ -158,6 +177,91 @@ describe('DataCaptureWriter', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('with a spool directory', () => {
+    let spool: string;
+    beforeEach(async () => {
+      spool = await mkdtemp(join(tmpdir(), 'scones-spool-'));
+    });
+    afterEach(async () => {
+      await rm(spool, { recursive: true, force: true });
+    });
+    const segmentsIn = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith('.spool'));
+
+    it('appends each record to the spool before capture() returns, and deletes the segment once written', async () => {
+      const sink = new MemorySink();
+      const writer = make(sink, { spoolDirectory: spool, clock: new VirtualClock() });
+      expect(writer.spoolDirectory).toBe(join(spool, 'scones-ep'));
+      for (let i = 0; i < 3; i++) writer.capture(input(i));
+      const [segment] = await segmentsIn(writer.spoolDirectory!);
+      const spooled = (await readFile(join(writer.spoolDirectory!, segment), 'utf8')).trimEnd().split('\n');
+      expect(spooled.map((line) => JSON.parse(line).captureData.endpointOutput.data)).toEqual([0, 1, 2].map((i) => input(i).output));
+      await writer.flush();
+      expect(await segmentsIn(writer.spoolDirectory!)).toEqual([]);
+      expect(sink.records()).toHaveLength(3);
+      await writer.close();
+      expect(await readdir(writer.spoolDirectory!)).toEqual([]);
+    });
+
+    it('leaves unwritten records in the spool, and the next writer of the endpoint writes them exactly once', async () => {
+      const sink = new MemorySink();
+      const lines: string[] = [];
+      const logger = createJsonLogger({ level: 'info', write: (l) => lines.push(l) });
+      const t0 = Date.UTC(2026, 0, 1, 10, 59, 59, 0);
+      const first = make(sink, { spoolDirectory: spool, closeTimeoutMs: 0, logger });
+      // Two hours: two files. The first is written, the second fails (the sink goes away).
+      for (let i = 0; i < 6; i++) first.capture({ ...input(i), time: new Date(t0 + (i < 3 ? 0 : 2000)) });
+      const written = sink.write.bind(sink);
+      let calls = 0;
+      sink.write = async (key, body) => {
+        if (++calls > 1) throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+        return written(key, body);
+      };
+      await expect(first.close()).rejects.toThrow(`3 data-capture record(s) could not be written to memory/data_capture; they stay in the spool ${join(spool, 'scones-ep')} for the next start: connect ECONNREFUSED`);
+      expect(sink.objects.size).toBe(1);
+      const firstKey = [...sink.objects.keys()][0];
+      // An earlier process killed while appending leaves a torn last line.
+      const [segment] = await segmentsIn(join(spool, 'scones-ep'));
+      await appendFile(join(spool, 'scones-ep', segment), '{"captureData":{"endpointInput":{"obser');
+
+      sink.write = written;
+      const second = make(sink, { spoolDirectory: spool, logger });
+      await waitFor('the leftover segment to be written', () => second.stats().recovered === 6);
+      expect(second.stats()).toMatchObject({ recovered: 6, discarded: 1, captured: 0, files: 2 });
+      // The file written before is rewritten under the same key with the same bytes: no duplicates.
+      expect(sink.objects.size).toBe(2);
+      expect(sink.objects.has(firstKey)).toBe(true);
+      const records = sink.records();
+      expect(records).toHaveLength(6);
+      expect(new Set(records.map((r) => r.eventMetadata.eventId)).size).toBe(6);
+      expect(await segmentsIn(join(spool, 'scones-ep'))).toEqual([]);
+      expect(lines.map((l) => JSON.parse(l).message)).toEqual(
+        expect.arrayContaining(['data capture: recovering what an earlier process left in the spool', 'data capture spool: dropped a record torn by the end of an earlier process']),
+      );
+      await second.close();
+    });
+
+    it('refuses a spool that a live process holds, and takes over one whose process is gone', async () => {
+      const sink = new MemorySink();
+      const holder = make(sink, { spoolDirectory: spool });
+      expect(() => new DataCaptureWriter({ endpointName: 'scones-ep', sink, spoolDirectory: spool })).toThrow(
+        new ModelServerConfigError(`capture spool ${join(spool, 'scones-ep')} is in use by process ${process.pid}; give each endpoint process its own spool directory`),
+      );
+      // Another endpoint may share the directory.
+      make(sink, { endpointName: 'other-ep', spoolDirectory: spool });
+      await holder.close();
+
+      const child = spawn(process.execPath, ['-e', '0']);
+      await new Promise((resolve) => child.once('exit', resolve));
+      await writeFile(join(spool, 'scones-ep', 'lock'), JSON.stringify({ pid: child.pid, startTime: '1' }));
+      const next = make(sink, { spoolDirectory: spool });
+      expect(JSON.parse(await readFile(join(spool, 'scones-ep', 'lock'), 'utf8'))).toMatchObject({ pid: process.pid });
+      // A pid that lives but was reused by another process (different start time) is no owner either.
+      await next.close();
+      await writeFile(join(spool, 'scones-ep', 'lock'), JSON.stringify({ pid: process.pid, startTime: 'not-my-start-time' }));
+      make(sink, { spoolDirectory: spool });
+    });
   });
 
   it('validates its options', () => {

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, listObjects, startLocalS3, type LocalS3 } from '@scones/local-cloud';
+import { createS3Client, listObjects } from '@scones/local-cloud';
+import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
 import { dataCaptureRecordSchema, parseDataCaptureKey, parseOrThrow, type DataCaptureRecord } from '@scones/payload-schemas';
 import { FakePredictor, solidPng } from '../../test/fake-predictor';
 import { S3CaptureSink } from './capture-sink';
@@ -29,7 +30,7 @@ describe('data capture of a served endpoint (embedded S3)', () => {
     dir = await mkdtemp(join(tmpdir(), 'scones-capture-s3-'));
     s3 = await startLocalS3({ directory: dir });
     client = createS3Client(s3.target);
-  });
+  }, 60_000);
   afterAll(async () => {
     await s3.stop();
     await rm(dir, { recursive: true, force: true });
@@ -63,7 +64,7 @@ describe('data capture of a served endpoint (embedded S3)', () => {
     }
     expect(expected.size).toBe(0);
     expect(server.stats().capture).toMatchObject({ captured: 60, written: 60, pending: 0, failedWrites: 0 });
-  });
+  }, 60_000);
 
   it('writes every pending record when stopped before the flush timer fires', async () => {
     const { server, capture, url } = await serve('capture-shutdown', 3_600_000);
@@ -73,5 +74,5 @@ describe('data capture of a served endpoint (embedded S3)', () => {
     await server.close();
     expect(capture.stats()).toMatchObject({ captured: 10, written: 10, pending: 0 });
     expect(await readCapture(client, 'capture-shutdown')).toHaveLength(10);
-  });
+  }, 60_000);
 });

@@ -1,4 +1,6 @@
 import { deferred, FakePredictor, solidPng } from '../../test/fake-predictor';
+import { settle, VirtualClock } from '../../test/virtual-clock';
+import { ImageDecodeError } from '@scones/image-classifier';
 import { InferenceTimeoutError, ModelInferenceError, ModelServerConfigError, QueueFullError } from '../errors';
 import { MicroBatcher } from './micro-batcher';
 
@@ -35,13 +37,74 @@ describe('MicroBatcher', () => {
     expect(model.batches).toEqual([1, 5]);
   });
 
-  it('waits up to maxDelayMs for company when configured', async () => {
+  it('waits up to maxDelayMs for company when configured, on its clock', async () => {
     const model = new FakePredictor();
-    const batcher = new MicroBatcher(model, { maxDelayMs: 20 });
+    const clock = new VirtualClock();
+    const batcher = new MicroBatcher(model, { maxDelayMs: 20, clock });
     const first = batcher.predict(images[0]);
-    await new Promise((r) => setTimeout(r, 5));
-    await Promise.all([first, batcher.predict(images[1])]);
+    await clock.advance(5);
+    expect(model.batches).toEqual([]);
+    const second = batcher.predict(images[1]);
+    await clock.advance(14);
+    expect(model.batches).toEqual([]);
+    await clock.advance(1);
+    await Promise.all([first, second]);
     expect(model.batches).toEqual([2]);
+  });
+
+  it('serves first come, first served: each batch takes the oldest waiting images', async () => {
+    const model = new FakePredictor();
+    const gate = deferred();
+    model.gate = gate.promise;
+    const batcher = new MicroBatcher(model, { maxBatchSize: 3 });
+    const order: number[] = [];
+    const all = images.map((image, i) => batcher.predict(image).then(() => order.push(i)));
+    await settle();
+    model.gate = undefined;
+    gate.resolve();
+    await Promise.all(all);
+    expect(model.batches).toEqual([3, 3, 3, 1]);
+    expect(model.seen).toEqual(images);
+    expect(order).toEqual(images.map((_, i) => i));
+  });
+
+  it('lets the event loop turn between two batches of a model that computes on this thread', async () => {
+    // A synchronous model (like the in-thread wasm backend): a timer set while the first batch
+    // computes must fire before the next batch starts, so /ping is answered between batches.
+    const events: string[] = [];
+    const batcher = new MicroBatcher(
+      {
+        classNames: ['a', 'b'],
+        async predictImages(batch) {
+          events.push(`batch of ${batch.length}`);
+          if (events.length === 1) setTimeout(() => events.push('timer'), 0);
+          const until = Date.now() + 5;
+          while (Date.now() < until) {
+            /* compute */
+          }
+          return batch.map(() => [0.5, 0.5]);
+        },
+      },
+      { maxBatchSize: 4 },
+    );
+    await Promise.all(images.map((image) => batcher.predict(image)));
+    expect(events).toEqual(['batch of 4', 'timer', 'batch of 4', 'batch of 2']);
+  });
+
+  it('runs as many model calls at once as the predictor can take', async () => {
+    const model = Object.assign(new FakePredictor(), { concurrency: 2 });
+    const gate = deferred();
+    model.gate = gate.promise;
+    const batcher = new MicroBatcher(model, { maxBatchSize: 4 });
+    const all = Promise.all(images.map((image) => batcher.predict(image)));
+    await settle();
+    // Two calls are running (4 + 4 images); the last 2 images wait for a free slot.
+    expect(model.batches).toEqual([4, 4]);
+    expect(batcher.stats()).toMatchObject({ running: 2, queued: 10 });
+    model.gate = undefined;
+    gate.resolve();
+    await all;
+    expect(model.batches).toEqual([4, 4, 2]);
   });
 
   it('refuses images beyond the queue limit with QueueFullError, and accepts again once drained', async () => {
@@ -72,6 +135,25 @@ describe('MicroBatcher', () => {
     await expect(batcher.predict(images[1])).resolves.toEqual(FakePredictor.expected(images[1]));
   });
 
+  it('hands bytes to a predictor that decodes itself, and fails only the images it could not decode', async () => {
+    const calls: number[] = [];
+    const batcher = new MicroBatcher({
+      classNames: ['a', 'b'],
+      predictImages: async () => {
+        throw new Error('not used');
+      },
+      async predictEncoded(encoded) {
+        calls.push(encoded.length);
+        return encoded.map((bytes) => (bytes[0] === 0x89 ? [0.25, 0.75] : new ImageDecodeError(`not a PNG (${bytes.length} bytes)`)));
+      },
+    });
+    const results = await Promise.allSettled([batcher.predict(solidPng(1).png), batcher.predict(Buffer.from('junk')), batcher.predict(solidPng(2).png)]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([[0.25, 0.75], 'not a PNG (4 bytes)', [0.25, 0.75]]);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ImageDecodeError);
+    expect(calls).toEqual([3]);
+    await expect(new MicroBatcher(new FakePredictor()).predict(solidPng(1).png)).rejects.toThrow('this model takes decoded images only (it has no predictEncoded)');
+  });
+
   it('rejects answers of the wrong shape', async () => {
     const batcher = new MicroBatcher({ classNames: ['a', 'b'], predictImages: async () => [[0.5, 0.5]] });
     const results = await Promise.allSettled([batcher.predict(images[0]), batcher.predict(images[1])]);
@@ -80,9 +162,15 @@ describe('MicroBatcher', () => {
     await expect(nan.predict(images[0])).rejects.toThrow("the model's answer for image 0 is not 2 finite probabilities");
   });
 
-  it('times out a model call that never answers', async () => {
-    const batcher = new MicroBatcher({ classNames: ['a', 'b'], predictImages: () => new Promise(() => undefined) }, { timeoutMs: 30 });
-    await expect(batcher.predict(images[0])).rejects.toBeInstanceOf(InferenceTimeoutError);
+  it('times out a model call that never answers, on its clock', async () => {
+    const clock = new VirtualClock();
+    const batcher = new MicroBatcher({ classNames: ['a', 'b'], predictImages: () => new Promise(() => undefined) }, { timeoutMs: 30, clock });
+    const answer = batcher.predict(images[0]).catch((error: unknown) => error);
+    await clock.advance(29);
+    expect(batcher.stats().running).toBe(1);
+    await clock.advance(1);
+    await expect(answer).resolves.toBeInstanceOf(InferenceTimeoutError);
+    await expect(answer).resolves.toMatchObject({ message: 'the model did not answer within 30 ms (batch of 1)' });
   });
 
   it('validates its options', () => {
@@ -90,6 +178,7 @@ describe('MicroBatcher', () => {
     expect(() => new MicroBatcher(model, { maxBatchSize: 0 })).toThrow(new ModelServerConfigError('maxBatchSize: expected a positive integer, got 0'));
     expect(() => new MicroBatcher(model, { maxQueue: 1.5 })).toThrow(ModelServerConfigError);
     expect(() => new MicroBatcher(model, { maxDelayMs: -1 })).toThrow(ModelServerConfigError);
+    expect(() => new MicroBatcher(model, { concurrency: 0 })).toThrow(new ModelServerConfigError('concurrency: expected a positive integer, got 0'));
   });
 
   it('idle() resolves once everything queued is answered', async () => {

@@ -1,13 +1,20 @@
 import { DataCaptureWriter, type DataCaptureOptions } from './data-capture-writer';
-import { silentLogger } from './json-logger';
+import { silentLogger } from '@scones/stack-core';
 import { ModelServer, type ListenOptions, type ModelServerOptions } from './model-server';
 import type { Predictor } from './predictor';
 
 export interface ModelEndpointOptions extends Omit<ModelServerOptions, 'predictor' | 'capture'> {
-  /** Loads the model. Called once the server listens, so `/ping` answers 503 while it loads. */
-  loadPredictor(): Promise<Predictor & { dispose?(): void }>;
+  /**
+   * Loads the model. Called once the server listens, so `/ping` answers 503 while it loads.
+   * `startInferenceWorkers(...)` keeps the model off the event loop that serves HTTP.
+   */
+  loadPredictor(): Promise<Predictor & { dispose?(): void | Promise<void> }>;
   listen?: ListenOptions;
-  /** Data capture of served requests (endpoint name and logger are the endpoint's). */
+  /**
+   * Data capture of served requests (endpoint name and logger are the endpoint's). With
+   * `spoolDirectory`, records are spooled locally before each answer and what an earlier process
+   * of the endpoint left there is uploaded at start.
+   */
   capture?: Omit<DataCaptureOptions, 'endpointName' | 'logger'>;
 }
 
@@ -39,7 +46,7 @@ export async function startModelEndpoint(options: ModelEndpointOptions): Promise
     await capture?.close();
     throw error;
   }
-  let predictor: (Predictor & { dispose?(): void }) | undefined;
+  let predictor: (Predictor & { dispose?(): void | Promise<void> }) | undefined;
   const started = performance.now();
   const ready = loadPredictor().then((loaded) => {
     predictor = loaded;
@@ -56,7 +63,7 @@ export async function startModelEndpoint(options: ModelEndpointOptions): Promise
       try {
         await server.close(closeOptions);
       } finally {
-        predictor?.dispose?.();
+        await predictor?.dispose?.();
       }
     },
   };

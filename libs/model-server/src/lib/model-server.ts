@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { decodeImage, ImageDecodeError, type RgbImage } from '@scones/image-classifier';
-import { DEFAULT_VARIANT, ENDPOINT_NAME_PATTERN } from '@scones/payload-schemas';
+import { decodeImage, ImageDecodeError } from '@scones/image-classifier';
+import { DEFAULT_VARIANT, ENDPOINT_NAME_PATTERN, INVOCATION_MAX_BODY_BYTES } from '@scones/payload-schemas';
 import { InferenceTimeoutError, ModelServerConfigError, PayloadTooLargeError, QueueFullError } from '../errors';
+import { silentLogger, type Logger } from '@scones/stack-core';
 import type { DataCaptureWriter } from './data-capture-writer';
-import { silentLogger, type Logger } from './json-logger';
-import { MicroBatcher, type BatcherStats, type MicroBatcherOptions } from './micro-batcher';
+import { MicroBatcher, type BatcherStats, type MicroBatcherOptions, type ModelInput } from './micro-batcher';
 import type { Predictor } from './predictor';
 import { readRequestBody } from './request-body';
 import { awsErrorBody, INVOKED_VARIANT_HEADER, modelClientError, unknownEndpointError, type AwsErrorAnswer } from './sagemaker-errors';
 import type { CaptureStats } from './data-capture-writer';
 
 /** SageMaker's InvokeEndpoint payload limit: 6 MB. */
-export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = INVOCATION_MAX_BODY_BYTES;
 
 /** Content types the endpoint accepts (those of SageMaker's built-in image classifier). */
 export const IMAGE_CONTENT_TYPES = ['image/png', 'image/jpeg', 'application/x-image'] as const;
@@ -94,8 +94,9 @@ function mediaType(header: string | undefined): string {
  * An HTTP server for one model, speaking both the SageMaker inference-container contract
  * (`GET /ping`, `POST /invocations`) and the SageMaker Runtime API
  * (`POST /endpoints/{EndpointName}/invocations`), so the AWS SDKs' InvokeEndpoint works against it
- * with only the endpoint URL changed. Requests are decoded on arrival and predicted in
- * micro-batches; served requests go to data capture.
+ * with only the endpoint URL changed. Requests are decoded on arrival (or, for a model that
+ * decodes in its worker threads, handed over as bytes) and predicted in micro-batches; served
+ * requests go to data capture.
  */
 export class ModelServer {
   readonly endpointName: string;
@@ -105,6 +106,8 @@ export class ModelServer {
   private readonly logger: Logger;
   private readonly capture?: DataCaptureWriter;
   private batcher?: MicroBatcher;
+  private predictor?: Predictor;
+  private decodesItself = false;
   private readonly responses: Record<string, number> = {};
   private pings = 0;
   private inFlight = 0;
@@ -148,6 +151,8 @@ export class ModelServer {
   setPredictor(predictor: Predictor): void {
     if (this.batcher) throw new ModelServerConfigError('the model server already has a model');
     this.batcher = new MicroBatcher(predictor, this.options.batching);
+    this.predictor = predictor;
+    this.decodesItself = typeof predictor.predictEncoded === 'function';
   }
 
   get ready(): boolean {
@@ -259,7 +264,7 @@ export class ModelServer {
 
   private ping(request: IncomingMessage, response: ServerResponse): number {
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpFailure(405, 'MethodNotAllowed', `${request.method} is not allowed on /ping: use GET`);
-    const status = this.ready ? 200 : 503;
+    const status = this.ready && this.predictor?.healthy !== false ? 200 : 503;
     response.writeHead(status, { 'Content-Type': 'application/json' }).end(request.method === 'HEAD' ? undefined : JSON.stringify({ status: status === 200 ? 'Healthy' : 'Unhealthy' }));
     return status;
   }
@@ -277,14 +282,9 @@ export class ModelServer {
       );
     }
     const body = await readRequestBody(request, this.maxBodyBytes);
-    let image: RgbImage;
-    try {
-      image = decodeImage(body);
-    } catch (error) {
-      if (error instanceof ImageDecodeError) throw new HttpFailure(400, 'ImageDecodeError', `ImageDecodeError: ${error.message}`);
-      throw error;
-    }
-    const probabilities = await batcher.predict(image);
+    // A model that decodes in its worker threads gets the bytes: the HTTP thread decodes nothing.
+    const input: ModelInput = this.decodesItself ? body : decodeImage(body);
+    const probabilities = await batcher.predict(input);
     const output = JSON.stringify(probabilities);
     if (this.capture) {
       try {
@@ -299,6 +299,7 @@ export class ModelServer {
 
   private toFailure(error: unknown): HttpFailure {
     if (error instanceof HttpFailure) return error;
+    if (error instanceof ImageDecodeError) return new HttpFailure(400, 'ImageDecodeError', `ImageDecodeError: ${error.message}`);
     if (error instanceof PayloadTooLargeError) {
       return new HttpFailure(413, 'PayloadTooLarge', error.message, (error as PayloadTooLargeError & { closeConnection?: boolean }).closeConnection === true);
     }

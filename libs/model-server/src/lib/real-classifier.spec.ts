@@ -5,7 +5,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { decodeImage, loadClassifier, type Classifier } from '@scones/image-classifier';
 import { sageMakerRuntimeClientConfig } from '@scones/local-cloud';
 import { inferenceOutputSchema, parseJsonOrThrow } from '@scones/payload-schemas';
-import { writeFixtureArtifact } from '../../../../tools/model-artifact-fixture';
+import { writeFixtureArtifact } from '@scones/image-classifier/testing';
 import { solidPng } from '../../test/fake-predictor';
 import { ModelServer } from './model-server';
 

@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client, startLocalS3, type LocalS3 } from '@scones/local-cloud';
-import { baselineFromManifest, findLatestManifestKey, loadBaselineFromDirectory, loadBaselineFromS3, manifestKeyForJob, resolveBaseline } from './baseline';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '@scones/local-cloud';
+import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
+import { baselineFromManifest, findLatestManifestKey, loadBaselineFromDirectory, loadBaselineFromS3, newestManifestKey, resolveBaseline } from './baseline';
 import { BaselineError } from '../errors';
 import { syntheticManifest } from './synthetic-traffic';
 
@@ -39,6 +40,7 @@ describe('baseline from a model manifest', () => {
       confidences: [0.9, 0.8, 0.99],
       predictedClassCounts: [2, 1],
       brightness: { r: [0.1, 0.2, 0.3], g: [0.1, 0.2, 0.3], b: [0.1, 0.2, 0.3] },
+      artifact: { directory: dir },
     });
   });
 
@@ -56,16 +58,42 @@ describe('baseline from a model manifest', () => {
     expect(() => baselineFromManifest(m, 'm.json')).toThrow('m.json: baseline.predictedClassCounts has 1 entries for 2 classes');
   });
 
+  it('picks the newest manifest by LastModified, then by key, ignoring nested ones', () => {
+    const at = (iso: string) => new Date(iso);
+    const objects = [
+      { Key: 'models/a/manifest.json', LastModified: at('2026-03-01T10:00:00Z') },
+      { Key: 'models/b/manifest.json', LastModified: at('2026-03-01T11:00:00Z') },
+      { Key: 'models/b/checkpoints/manifest.json', LastModified: at('2026-03-01T12:00:00Z') },
+      { Key: 'models/c/weights.bin', LastModified: at('2026-03-01T12:00:00Z') },
+      { Key: 'other/d/manifest.json', LastModified: at('2026-03-01T12:00:00Z') },
+    ];
+    expect(newestManifestKey(objects)).toBe('models/b/manifest.json');
+    // Same second (S3's resolution): the later key wins, whatever the listing order.
+    const tie = [
+      { Key: 'models/z-job/manifest.json', LastModified: at('2026-03-01T11:00:00Z') },
+      { Key: 'models/a-job/manifest.json', LastModified: at('2026-03-01T11:00:00Z') },
+    ];
+    expect(newestManifestKey(tie)).toBe('models/z-job/manifest.json');
+    expect(newestManifestKey([...tie].reverse())).toBe('models/z-job/manifest.json');
+    expect(newestManifestKey([])).toBeUndefined();
+    expect(newestManifestKey(objects, 'other')).toBe('other/d/manifest.json');
+  });
+
   it('finds the newest models/<job>/manifest.json in the bucket and reads it', async () => {
     const client = createS3Client(s3.target);
     const put = (key: string, body: unknown) => client.send(new PutObjectCommand({ Bucket: 'scones', Key: key, Body: JSON.stringify(body) }));
     await put('models/z-older/manifest.json', manifest('z-older'));
-    await new Promise((r) => setTimeout(r, 1100)); // LastModified has one-second resolution
     await put('models/a-newer/manifest.json', manifest('a-newer'));
     await put('models/a-newer/checkpoints/manifest.json', manifest('nested'));
+    // The expected key follows from the LastModified times the server gave (no sleeping to order them).
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: 'scones', Prefix: 'models/' }));
+    const expected = newestManifestKey(listed.Contents ?? []);
+    expect(expected).toMatch(/^models\/(z-older|a-newer)\/manifest\.json$/);
     const key = await findLatestManifestKey(client, 'scones');
-    expect(key).toBe(manifestKeyForJob('a-newer'));
-    expect((await loadBaselineFromS3(client, 'scones', key)).jobName).toBe('a-newer');
+    expect(key).toBe(expected);
+    const baseline = await loadBaselineFromS3(client, 'scones', key);
+    expect(baseline.jobName).toBe(key.split('/')[1]);
+    expect(baseline.artifact).toEqual({ bucket: 'scones', prefix: `models/${baseline.jobName}/` });
     await expect(loadBaselineFromS3(client, 'scones', 'models/x/manifest.json')).rejects.toThrow('model manifest s3://scones/models/x/manifest.json: does not exist');
     await expect(findLatestManifestKey(client, 'empty')).rejects.toThrow('no model manifest under s3://empty/models/');
   });

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { modelManifestSchema, PayloadValidationError, parseJsonOrThrow, type ModelManifest } from '@scones/payload-schemas';
+import { decodeFloat32Matrix, modelManifestSchema, PayloadValidationError, parseJsonOrThrow, type Float32MatrixJson, type ModelManifest } from '@scones/payload-schemas';
 import { BaselineError } from '../errors';
+import type { EmbeddingReference } from './embedding-drift';
+import type { Matrix } from './embedding-statistics';
 
 /** What monitoring compares traffic with: the model's validation behaviour and its threshold. */
 export interface MonitoringBaseline {
@@ -16,7 +18,15 @@ export interface MonitoringBaseline {
   confidences: number[];
   predictedClassCounts: number[];
   brightness: { r: number[]; g: number[]; b: number[] };
+  /** Validation images per size (`"32x32"` → count); absent in older manifests. */
+  imageSizes?: Record<string, number>;
+  /** The model's embeddings of the validation and training images; absent in older manifests. */
+  embedding?: EmbeddingReference;
+  /** Where the model artifact is (its directory, `s3://bucket/prefix/`, or a `model.tar.gz`): what embeds traffic. */
+  artifact?: { directory: string } | { bucket: string; prefix: string } | { bucket: string; tarball: string };
 }
+
+const matrix = (m: Float32MatrixJson): Matrix => ({ rows: m.rows, columns: m.columns, data: decodeFloat32Matrix(m) });
 
 export const MANIFEST_FILE = 'manifest.json';
 export const DEFAULT_MODEL_PREFIX = 'models/';
@@ -30,6 +40,11 @@ export function baselineFromManifest(manifest: ModelManifest, source: string): M
   }
   const { r, g, b } = baseline.brightness;
   if (r.length !== g.length || r.length !== b.length) problems.push(`baseline.brightness r/g/b have different lengths (${r.length}/${g.length}/${b.length})`);
+  const embedding = baseline.embedding;
+  if (embedding && embedding.validation.rows !== baseline.count) {
+    problems.push(`baseline.embedding.validation has ${embedding.validation.rows} rows for ${baseline.count} validation images`);
+  }
+  if (embedding && embedding.training.rows === 0) problems.push('baseline.embedding.training has no rows');
   if (problems.length) throw new BaselineError(`${source}: ${problems.join('; ')}`);
   return {
     source,
@@ -40,6 +55,8 @@ export function baselineFromManifest(manifest: ModelManifest, source: string): M
     confidences: baseline.confidences,
     predictedClassCounts: baseline.predictedClassCounts,
     brightness: { r, g, b },
+    ...(baseline.imageSizes ? { imageSizes: { ...baseline.imageSizes } } : {}),
+    ...(embedding ? { embedding: { normalization: embedding.normalization, validation: matrix(embedding.validation), training: matrix(embedding.training) } } : {}),
   };
 }
 
@@ -63,7 +80,7 @@ export async function loadBaselineFromDirectory(path: string): Promise<Monitorin
     const code = (error as NodeJS.ErrnoException).code;
     throw new BaselineError(`model manifest ${file}: ${code === 'ENOENT' ? 'does not exist (expected a model artifact directory with manifest.json)' : (error as Error).message}`);
   }
-  return parseManifest(text, file);
+  return { ...parseManifest(text, file), artifact: { directory: dirname(file) } };
 }
 
 /** Reads a manifest from S3. */
@@ -78,33 +95,45 @@ export async function loadBaselineFromS3(client: S3Client, bucket: string, key: 
     const name = (error as Error).name;
     throw new BaselineError(`model manifest ${source}: ${name === 'NoSuchKey' ? 'does not exist' : `${name}: ${(error as Error).message}`}`);
   }
-  return parseManifest(text, source);
+  return { ...parseManifest(text, source), artifact: { bucket, prefix: key.slice(0, key.lastIndexOf('/') + 1) } };
 }
 
 /**
- * Key of the newest `models/<job>/manifest.json` in the bucket (by LastModified, then key), the
+ * The newest `<prefix><job>/manifest.json` among listed objects: by LastModified, then by key
+ * (the later name wins a tie, e.g. two uploads in the same second). Only manifests directly in a
+ * job folder count, not ones nested deeper (e.g. checkpoints).
+ */
+export function newestManifestKey(objects: Iterable<{ Key?: string; LastModified?: Date }>, prefix = DEFAULT_MODEL_PREFIX): string | undefined {
+  const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  let best: { key: string; modified: number } | undefined;
+  for (const object of objects) {
+    const key = object.Key ?? '';
+    if (!key.startsWith(base) || !key.endsWith(`/${MANIFEST_FILE}`) || key.slice(base.length).split('/').length !== 2) continue;
+    const modified = object.LastModified?.getTime() ?? 0;
+    if (!best || modified > best.modified || (modified === best.modified && key > best.key)) best = { key, modified };
+  }
+  return best?.key;
+}
+
+/**
+ * Key of the newest `models/<job>/manifest.json` in the bucket ({@link newestManifestKey}), the
  * model a report compares against when none is named.
  */
 export async function findLatestManifestKey(client: S3Client, bucket: string, prefix = DEFAULT_MODEL_PREFIX, signal?: AbortSignal): Promise<string> {
   const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
-  let best: { key: string; modified: number } | undefined;
+  const objects: Array<{ Key?: string; LastModified?: Date }> = [];
   try {
     for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: base })) {
       signal?.throwIfAborted();
-      for (const object of page.Contents ?? []) {
-        const key = object.Key ?? '';
-        // Only `<prefix><job>/manifest.json`, not manifests nested deeper (e.g. checkpoints).
-        if (!key.endsWith(`/${MANIFEST_FILE}`) || key.slice(base.length).split('/').length !== 2) continue;
-        const modified = object.LastModified?.getTime() ?? 0;
-        if (!best || modified > best.modified || (modified === best.modified && key > best.key)) best = { key, modified };
-      }
+      objects.push(...(page.Contents ?? []));
     }
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new BaselineError(`cannot list model manifests at s3://${bucket}/${base}: ${(error as Error).name}: ${(error as Error).message}`);
   }
-  if (!best) throw new BaselineError(`no model manifest under s3://${bucket}/${base} (train a model first, or name the model to compare with)`);
-  return best.key;
+  const key = newestManifestKey(objects, base);
+  if (!key) throw new BaselineError(`no model manifest under s3://${bucket}/${base} (train a model first, or name the model to compare with)`);
+  return key;
 }
 
 /** The manifest key of a training job: `models/<job>/manifest.json`. */

@@ -1,4 +1,5 @@
-import { channelMeans, decodeImage, sniffImageFormat } from '@scones/image-classifier/decode';
+import { createHash } from 'node:crypto';
+import { channelMeans, decodeImage, sniffImageFormat, type RgbImage } from '@scones/image-classifier/decode';
 import { BoundedHeap } from './bounded-heap';
 import type { CapturedInference, MalformedLine } from './capture-record';
 import { describeDistribution, histogram, quantileSorted, sortedCopy, type Distribution, type HistogramBin } from './statistics';
@@ -14,6 +15,11 @@ export interface CaptureAnalyzerOptions {
    * most of the cost of a large run; 10 000 samples estimate brightness quantiles to ±1 %.
    */
   imageSampleSize?: number;
+  /**
+   * At most this many of the sampled, decodable inputs are kept for embedding (the first by the
+   * same hash order, so a uniform sample of the sample). Default 0: none.
+   */
+  embeddingSampleSize?: number;
   /** Number of recent and of lowest-confidence inputs kept for the report's thumbnails. */
   exampleCount?: number;
   /** Malformed lines listed individually (all are counted). */
@@ -50,6 +56,9 @@ export interface TimeBucket {
   confidenceP10: number | null;
   confidenceP50: number | null;
   confidenceP90: number | null;
+  /** Inputs of the embedding sample in the bucket, and how many of them were out of distribution (0 without embeddings). */
+  embedded: number;
+  outOfDistribution: number;
 }
 
 export interface ImageStatistics {
@@ -63,6 +72,8 @@ export interface ImageStatistics {
   byteSize: Distribution;
   /** Image dimensions among the sampled inputs, most frequent first. */
   dimensions: Array<{ width: number; height: number; count: number }>;
+  /** The same as `"<width>x<height>"` → count (Model Monitor's image_size feature). */
+  sizes: Record<string, number>;
   /** Content types the endpoint saw, over every record. */
   contentTypes: Record<string, number>;
   /** Per-image mean brightness (0..1) of each channel, over the sampled inputs. */
@@ -113,10 +124,20 @@ export interface CaptureObservations {
   brightness: { r: number[]; g: number[]; b: number[] };
 }
 
+/** A sampled, decoded input kept for embedding. */
+export interface EmbeddingCandidate {
+  time: number;
+  /** Digest of the request body: equal for repeated images. */
+  contentKey: string;
+  image: RgbImage;
+}
+
 export interface CaptureAnalysis {
   metrics: CaptureMetrics;
   observations: CaptureObservations;
   examples: { recent: InputExample[]; lowestConfidence: InputExample[] };
+  /** Decoded inputs to embed (at most `embeddingSampleSize`), in sample order. */
+  embeddingCandidates: EmbeddingCandidate[];
 }
 
 export const REPORTED_QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99];
@@ -138,6 +159,7 @@ function hash32(text: string): number {
 
 interface SampledInput {
   key: number;
+  time: number;
   imageBase64: string;
   file: string;
   line: number;
@@ -172,6 +194,7 @@ export class CaptureAnalyzer {
   private readonly classNames: string[];
   private readonly threshold: number;
   private readonly imageSampleSize: number;
+  private readonly embeddingSampleSize: number;
   private readonly malformedListLimit: number;
   private readonly histogramBins: number;
   private readonly times = new Column((n) => new Float64Array(n));
@@ -190,6 +213,7 @@ export class CaptureAnalyzer {
     this.classNames = [...options.classNames];
     this.threshold = options.threshold;
     this.imageSampleSize = options.imageSampleSize ?? 10_000;
+    this.embeddingSampleSize = options.embeddingSampleSize ?? 0;
     this.malformedListLimit = options.malformedListLimit ?? 200;
     this.histogramBins = options.histogramBins ?? 40;
     const examples = options.exampleCount ?? 12;
@@ -209,7 +233,7 @@ export class CaptureAnalyzer {
     this.recent.push(record);
     this.lowest.push(record);
     const key = hash32(`${record.eventId}\n${record.file}\n${record.line}`);
-    const probe: SampledInput = { key, imageBase64: record.inputBase64, file: record.file, line: record.line };
+    const probe: SampledInput = { key, time: record.time, imageBase64: record.inputBase64, file: record.file, line: record.line };
     this.sample.push(probe);
   }
 
@@ -245,7 +269,7 @@ export class CaptureAnalyzer {
     const timeline = this.timeline(first, last);
     const durationSeconds = n ? (last - first) / 1000 : 0;
     const peak = timeline.buckets.reduce((max, b) => Math.max(max, b.count), 0);
-    const { statistics: images, brightness } = this.imageStatistics();
+    const { statistics: images, brightness, embeddingCandidates } = this.imageStatistics();
     const malformed = [...this.malformed].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
     return {
       metrics: {
@@ -276,6 +300,7 @@ export class CaptureAnalyzer {
         recent: this.recent.sorted().map((r) => this.example(r)),
         lowestConfidence: this.lowest.sorted().map((r) => this.example(r)),
       },
+      embeddingCandidates,
     };
   }
 
@@ -311,13 +336,16 @@ export class CaptureAnalyzer {
           confidenceP10: q(0.1),
           confidenceP50: q(0.5),
           confidenceP90: q(0.9),
+          embedded: 0,
+          outOfDistribution: 0,
         };
       }),
     };
   }
 
-  private imageStatistics(): { statistics: ImageStatistics; brightness: CaptureObservations['brightness'] } {
+  private imageStatistics(): { statistics: ImageStatistics; brightness: CaptureObservations['brightness']; embeddingCandidates: EmbeddingCandidate[] } {
     const brightness = { r: [] as number[], g: [] as number[], b: [] as number[] };
+    const embeddingCandidates: EmbeddingCandidate[] = [];
     const dimensions = new Map<string, { width: number; height: number; count: number }>();
     const undecodableExamples: MalformedLine[] = [];
     let undecodable = 0;
@@ -333,6 +361,9 @@ export class CaptureAnalyzer {
         const entry = dimensions.get(key) ?? { width: image.width, height: image.height, count: 0 };
         entry.count += 1;
         dimensions.set(key, entry);
+        if (embeddingCandidates.length < this.embeddingSampleSize) {
+          embeddingCandidates.push({ time: item.time, contentKey: createHash('sha1').update(item.imageBase64).digest('base64'), image });
+        }
       } catch (error) {
         undecodable += 1;
         if (undecodableExamples.length < 20) undecodableExamples.push({ file: item.file, line: item.line, reason: (error as Error).message });
@@ -340,6 +371,7 @@ export class CaptureAnalyzer {
     }
     return {
       brightness,
+      embeddingCandidates,
       statistics: {
         sampled: sample.length,
         sampleLimit: this.imageSampleSize,
@@ -347,6 +379,7 @@ export class CaptureAnalyzer {
         undecodableExamples,
         byteSize: describeDistribution(this.byteSizes.values()),
         dimensions: [...dimensions.values()].sort((a, b) => b.count - a.count),
+        sizes: Object.fromEntries([...dimensions.entries()].map(([k, v]) => [k, v.count])),
         contentTypes: Object.fromEntries([...this.contentTypes.entries()].sort((a, b) => b[1] - a[1])),
         brightness: { r: describeDistribution(brightness.r), g: describeDistribution(brightness.g), b: describeDistribution(brightness.b) },
       },

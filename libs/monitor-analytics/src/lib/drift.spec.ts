@@ -33,7 +33,11 @@ function baselineFrom(observations: ReturnType<typeof draw>): MonitoringBaseline
   };
 }
 
-const violated = (report: ReturnType<typeof checkDrift>) => report.violations.violations.map((v) => v.metric).sort();
+const violations = (report: ReturnType<typeof checkDrift>) => report.checks.filter((c) => c.status === 'violation');
+const violated = (report: ReturnType<typeof checkDrift>) => violations(report).map((v) => v.metric).sort();
+// The six statistical checks of traffic without images or embeddings (those report themselves as not evaluated).
+const STATISTICAL = ['confidence_psi', 'confidence_ks', 'predicted_class_chi_square', 'brightness_red_ks', 'brightness_green_ks', 'brightness_blue_ks'];
+const statistical = (report: ReturnType<typeof checkDrift>) => report.checks.filter((c) => STATISTICAL.includes(c.metric));
 
 describe('checkDrift', () => {
   it.each([1, 2, 3, 4, 5])('raises no violation for traffic from the baseline distribution (seed %i)', (seed) => {
@@ -41,7 +45,7 @@ describe('checkDrift', () => {
     const baseline = baselineFrom(draw(random, 200, cifarLikeProfile()));
     const report = checkDrift(baseline, draw(random, 300, cifarLikeProfile()));
     expect(violated(report)).toEqual([]);
-    expect(report.checks.map((c) => c.status)).toEqual(Array(6).fill('ok'));
+    expect(statistical(report).map((c) => c.status)).toEqual(Array(6).fill('ok'));
   });
 
   it('keeps the false-alarm rate of a whole report near the 1 % family-wise level', () => {
@@ -50,7 +54,7 @@ describe('checkDrift', () => {
     const reports = 300;
     for (let i = 0; i < reports; i++) {
       const baseline = baselineFrom(draw(random, 150, cifarLikeProfile()));
-      if (checkDrift(baseline, draw(random, 200, cifarLikeProfile())).violations.violations.length) alarms += 1;
+      if (violations(checkDrift(baseline, draw(random, 200, cifarLikeProfile()))).length) alarms += 1;
     }
     expect(alarms / reports).toBeLessThanOrEqual(0.03);
   });
@@ -67,9 +71,10 @@ describe('checkDrift', () => {
     });
     const report = checkDrift(baseline, draw(random, 300, darkened));
     expect(violated(report)).toEqual(['brightness_blue_ks', 'brightness_green_ks', 'brightness_red_ks']);
-    const red = report.violations.violations.find((v) => v.metric === 'brightness_red_ks')!;
+    const red = violations(report).find((v) => v.metric === 'brightness_red_ks')!;
+    expect(red).toMatchObject({ feature: 'brightness_red', checkType: 'baseline_drift_check' });
     expect(red.observed).toBeGreaterThan(0.5);
-    expect(red.pValue).toBeLessThan(red.pValueThreshold);
+    expect(red.pValue!).toBeLessThan(red.pValueThreshold);
     expect(red.threshold).toBe(DEFAULT_DRIFT_POLICY.ksMinimumStatistic);
   });
 
@@ -124,25 +129,45 @@ describe('checkDrift', () => {
     const random = seededRandom(16);
     const baseline = baselineFrom(draw(random, 200, cifarLikeProfile()));
     const report = checkDrift(baseline, draw(random, 10, cifarLikeProfile({ confidence: () => 0.5 })));
-    expect(report.checks.every((c) => c.status === 'insufficient-data')).toBe(true);
-    expect(report.violations.violations).toEqual([]);
+    expect(statistical(report).every((c) => c.status === 'insufficient-data')).toBe(true);
+    expect(violations(report)).toEqual([]);
     expect(report.checks[0].description).toContain('at least 30');
   });
 
-  it('writes the thresholds it used into the constraints document', () => {
+  it('states every rule it applied, and the Bonferroni split over a fixed number of tests', () => {
     const random = seededRandom(17);
     const baseline = baselineFrom(draw(random, 100, cifarLikeProfile()));
-    const { constraints } = checkDrift(baseline, draw(random, 100, cifarLikeProfile()));
-    expect(constraints.policy).toMatchObject({ significanceLevel: 0.01, correction: 'bonferroni', checks: 6, perCheckSignificance: 0.01 / 6 });
-    expect(constraints.constraints.map((c) => c.metric)).toEqual([
-      'confidence_psi',
-      'confidence_ks',
-      'predicted_class_chi_square',
-      'brightness_red_ks',
-      'brightness_green_ks',
-      'brightness_blue_ks',
+    const report = checkDrift(baseline, draw(random, 100, cifarLikeProfile()));
+    expect(report.significance).toEqual({ level: 0.01, correction: 'bonferroni', checks: 7, perCheckSignificance: 0.01 / 7 });
+    expect(report.rules.map((c) => c.metric)).toEqual([
+      ...STATISTICAL,
+      'embedding_mmd',
+      'brightness_red_completeness',
+      'brightness_green_completeness',
+      'brightness_blue_completeness',
+      'image_size_completeness',
+      'image_size_domain',
     ]);
-    expect(constraints.baseline).toMatchObject({ jobName: 'job', threshold: 0.8, classNames: CLASSES });
+    expect(report.checks.map((c) => c.metric)).toEqual(report.rules.map((c) => c.metric));
+    // Without embeddings in the baseline, and without image sizes, those checks say why they did not run.
+    const embedding = report.checks.find((c) => c.metric === 'embedding_mmd')!;
+    expect(embedding).toMatchObject({ status: 'not-available', feature: 'embedding', checkType: 'baseline_drift_check' });
+    expect(embedding.description).toContain('has no embeddings');
+  });
+
+  it('flags inputs that are not decodable images (completeness) and image sizes the baseline never had', () => {
+    const random = seededRandom(19);
+    const baseline = { ...baselineFrom(draw(random, 100, cifarLikeProfile())), imageSizes: { '32x32': 100 } };
+    const traffic = { ...draw(random, 100, cifarLikeProfile()), images: { sampled: 100, undecodable: 3, sizes: { '32x32': 90, '64x48': 7 } } };
+    const report = checkDrift(baseline, traffic);
+    expect(violated(report)).toEqual(['brightness_blue_completeness', 'brightness_green_completeness', 'brightness_red_completeness', 'image_size_completeness', 'image_size_domain']);
+    const domain = report.checks.find((c) => c.metric === 'image_size_domain')!;
+    expect(domain).toMatchObject({ feature: 'image_size', checkType: 'categorical_values_check', observed: 7 / 97 });
+    expect(domain.description).toBe('7 of 97 sampled images have a size the baseline never had: 64x48 (7); baseline sizes: 32x32');
+    const completeness = report.checks.find((c) => c.metric === 'image_size_completeness')!;
+    expect(completeness).toMatchObject({ checkType: 'completeness_check', observed: 0.97 });
+    const clean = checkDrift(baseline, { ...traffic, images: { sampled: 100, undecodable: 0, sizes: { '32x32': 100 } } });
+    expect(violated(clean)).toEqual([]);
   });
 
   it('raises the PSI threshold above 0.2 when samples are small enough for noise to reach it', () => {

@@ -1,4 +1,6 @@
 import type { MonitoringBaseline } from './baseline';
+import type { EmbeddingObservations } from './embedding-drift';
+import type { ConstraintCheckType } from './model-monitor/schema';
 import { chiSquareCriticalValue, chiSquareHomogeneity, describeDistribution, kolmogorovSmirnov, populationStabilityIndex } from './statistics';
 
 /**
@@ -21,6 +23,8 @@ export interface DriftPolicy {
   ksMinimumStatistic: number;
   /** Largest change of any class's share of predictions from which the class mix shift is material. */
   classShareMinimumShift: number;
+  /** Label permutations of the embedding drift test (its smallest possible p-value is 1 / (1 + this)). */
+  embeddingPermutations: number;
 }
 
 export const DEFAULT_DRIFT_POLICY: DriftPolicy = {
@@ -30,17 +34,21 @@ export const DEFAULT_DRIFT_POLICY: DriftPolicy = {
   psiBins: 10,
   ksMinimumStatistic: 0.1,
   classShareMinimumShift: 0.1,
+  embeddingPermutations: 2000,
 };
 
-export type DriftTest = 'population-stability-index' | 'kolmogorov-smirnov' | 'chi-square';
-export type DriftStatus = 'ok' | 'violation' | 'insufficient-data';
+export type DriftTest = 'population-stability-index' | 'kolmogorov-smirnov' | 'chi-square' | 'maximum-mean-discrepancy' | 'completeness' | 'domain';
+/** `not-available`: the baseline has no embeddings (a model trained before they were recorded) or no embedder was given. */
+export type DriftStatus = 'ok' | 'violation' | 'insufficient-data' | 'not-available';
 
-/** Result of one check, like a line of Model Monitor's constraint_violations.json plus the passes. */
+/** Result of one check: a line of Model Monitor's constraint_violations.json when violated, with the figures behind it. */
 export interface DriftCheck {
   /** Stable identifier, e.g. `confidence_ks`. */
   metric: string;
-  /** What is compared: `confidence`, `predicted_class`, `brightness_red`, ... */
+  /** The Model Monitor feature it is about (`feature_name`): `confidence`, `predicted_class`, `brightness_red`, `embedding`, ... */
   feature: string;
+  /** Model Monitor's `constraint_check_type` of a violation of this check. */
+  checkType: ConstraintCheckType;
   test: DriftTest;
   status: DriftStatus;
   /** The effect size compared with `threshold`: `psi`, `ks_d` or `max_class_share_shift`. */
@@ -70,37 +78,20 @@ export interface DriftConstraint {
   baseline: Record<string, unknown>;
 }
 
-/** `constraints.json`: the baseline and every threshold a report applies. */
-export interface ConstraintsDocument {
-  version: 1;
-  baseline: { source: string; jobName: string; count: number; classNames: string[]; threshold: number };
-  policy: DriftPolicy & { correction: 'bonferroni'; checks: number; perCheckSignificance: number };
-  constraints: DriftConstraint[];
-}
-
-export interface DriftViolation {
-  metric: string;
-  feature: string;
-  checkType: 'baseline_drift_check';
-  test: DriftTest;
-  statisticName: string;
-  observed: number;
-  threshold: number;
-  pValue: number | null;
-  pValueThreshold: number;
-  description: string;
-}
-
-/** `violations.json` (Model Monitor's constraint_violations.json, camel-cased). */
-export interface ViolationsDocument {
-  version: 1;
-  violations: DriftViolation[];
+/** The significance rule of a report: family-wise level, split over a fixed number of checks. */
+export interface SignificanceRule {
+  level: number;
+  correction: 'bonferroni';
+  checks: number;
+  perCheckSignificance: number;
 }
 
 export interface DriftReport {
   checks: DriftCheck[];
-  constraints: ConstraintsDocument;
-  violations: ViolationsDocument;
+  /** Every rule a report applies, with the baseline side of each comparison summarised (summary.json). */
+  rules: DriftConstraint[];
+  policy: DriftPolicy;
+  significance: SignificanceRule;
 }
 
 /** What the traffic side of the comparison needs. */
@@ -108,6 +99,10 @@ export interface DriftObservations {
   confidences: ArrayLike<number>;
   classCounts: readonly number[];
   brightness: { r: ArrayLike<number>; g: ArrayLike<number>; b: ArrayLike<number> };
+  /** Inputs decoded for image statistics, and how many of them were not decodable images. */
+  images?: { sampled: number; undecodable: number; sizes: Record<string, number> };
+  /** The embedding sample's analysis (null: not available, with the reason). */
+  embedding?: EmbeddingObservations | { unavailable: string };
 }
 
 const CHANNELS = [
@@ -116,9 +111,19 @@ const CHANNELS = [
   ['b', 'blue'],
 ] as const;
 
-/** Number of checks a report runs; fixed, so the per-check level does not depend on the data. */
-const CHECK_COUNT = 3 + CHANNELS.length;
+/**
+ * Number of significance tests a report runs: confidence PSI and KS, class mix, three brightness
+ * channels, embeddings. Fixed (also when a check cannot run), so the per-check level does not
+ * depend on the data.
+ */
+const CHECK_COUNT = 3 + CHANNELS.length + 1;
 
+/** The per-check significance level of a policy (Bonferroni over the report's tests). */
+export function perCheckSignificance(policy: DriftPolicy = DEFAULT_DRIFT_POLICY): number {
+  return policy.significanceLevel / CHECK_COUNT;
+}
+
+const fmtShare = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
 const fmt = (x: number) => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(1));
 
 /**
@@ -161,6 +166,7 @@ export function checkDrift(baseline: MonitoringBaseline, observed: DriftObservat
       checks.push({
         metric: 'confidence_psi',
         feature: 'confidence',
+        checkType: 'baseline_drift_check',
         test: 'population-stability-index',
         status: violated ? 'violation' : 'ok',
         statisticName: 'psi',
@@ -217,6 +223,7 @@ export function checkDrift(baseline: MonitoringBaseline, observed: DriftObservat
       checks.push({
         metric: 'predicted_class_chi_square',
         feature: 'predicted_class',
+        checkType: 'baseline_drift_check',
         test: 'chi-square',
         status: violated ? 'violation' : 'ok',
         statisticName: 'max_class_share_shift',
@@ -244,31 +251,163 @@ export function checkDrift(baseline: MonitoringBaseline, observed: DriftObservat
     constraints.push(ksConstraint(`brightness_${colour}_ks`, `brightness_${colour}`, baseline.brightness[key]));
   }
 
-  const violations: DriftViolation[] = checks
-    .filter((c) => c.status === 'violation' && c.observed !== null)
-    .map((c) => ({
-      metric: c.metric,
-      feature: c.feature,
-      checkType: 'baseline_drift_check',
-      test: c.test,
-      statisticName: c.statisticName,
-      observed: c.observed as number,
-      threshold: c.threshold,
-      pValue: c.pValue,
-      pValueThreshold: c.pValueThreshold,
-      description: c.description,
-    }));
+  embeddingCheck();
+  imageChecks();
 
   return {
     checks,
-    violations: { version: 1, violations },
-    constraints: {
-      version: 1,
-      baseline: { source: baseline.source, jobName: baseline.jobName, count: baseline.count, classNames: baseline.classNames, threshold: baseline.threshold },
-      policy: { ...policy, correction: 'bonferroni', checks: CHECK_COUNT, perCheckSignificance: alpha },
-      constraints,
-    },
+    rules: constraints,
+    policy,
+    significance: { level: policy.significanceLevel, correction: 'bonferroni', checks: CHECK_COUNT, perCheckSignificance: alpha },
   };
+
+  /** Embeddings: MMD permutation test between the sampled distinct images and the validation images. */
+  function embeddingCheck(): void {
+    const reference = baseline.embedding;
+    const embedding = observed.embedding;
+    const n = reference?.validation.rows ?? 0;
+    constraints.push({
+      metric: 'embedding_mmd',
+      feature: 'embedding',
+      test: 'maximum-mean-discrepancy',
+      statisticName: 'mmd2',
+      threshold: 0,
+      pValueThreshold: alpha,
+      minimumSampleSize: min,
+      rule: `violation when the MMD permutation test (Gaussian kernel, ${policy.embeddingPermutations} permutations) between the distinct sampled inputs' and the validation images' penultimate-layer embeddings gives p < ${fmt(alpha)}`,
+      baseline: reference ? { count: n, dimensions: reference.validation.columns, trainingCount: reference.training.rows, normalization: reference.normalization } : { unavailable: 'the model manifest has no embeddings' },
+    });
+    const unavailable = (why: string): DriftCheck => ({
+      ...notEvaluated('embedding_mmd', 'embedding', 'maximum-mean-discrepancy', 'mmd2', 0, alpha, n, 0, why),
+      status: 'not-available',
+    });
+    if (!reference) {
+      checks.push(unavailable('not evaluated: the model manifest has no embeddings (trained before embedding monitoring); retrain to get them'));
+      return;
+    }
+    if (!embedding || 'unavailable' in embedding) {
+      checks.push(unavailable(`not evaluated: ${embedding && 'unavailable' in embedding ? embedding.unavailable : 'no embeddings were computed for the traffic'}`));
+      return;
+    }
+    const m = embedding.distinct;
+    if (!enough(n, m) || !embedding.test) {
+      checks.push(notEvaluated('embedding_mmd', 'embedding', 'maximum-mean-discrepancy', 'mmd2', 0, alpha, n, m, insufficient(n, m)));
+      return;
+    }
+    const { test } = embedding;
+    const violated = test.pValue < alpha && test.statistic > 0;
+    const pText = test.stoppedEarly ? `p ≥ ${fmt(test.pValue)}` : `p = ${fmt(test.pValue)}`;
+    checks.push({
+      metric: 'embedding_mmd',
+      feature: 'embedding',
+      checkType: 'baseline_drift_check',
+      test: 'maximum-mean-discrepancy',
+      status: violated ? 'violation' : 'ok',
+      statisticName: 'mmd2',
+      observed: test.statistic,
+      threshold: 0,
+      pValue: test.pValue,
+      pValueThreshold: alpha,
+      baselineCount: n,
+      observedCount: m,
+      details: {
+        permutations: test.permutations,
+        stoppedEarly: test.stoppedEarly,
+        bandwidth: embedding.bandwidth,
+        sampled: embedding.sampled,
+        outOfDistributionShare: embedding.outOfDistribution.share ?? 0,
+        expectedOutOfDistributionShare: embedding.outOfDistribution.expectedShare,
+      },
+      description:
+        `penultimate-layer embeddings of ${m} distinct sampled inputs vs ${n} validation images: MMD² ${fmt(test.statistic)}, ${pText} ` +
+        `(${test.permutations} permutations); ${fmtShare(embedding.outOfDistribution.share)} of sampled inputs are far from every training image (${fmtShare(embedding.outOfDistribution.expectedShare)} expected)`,
+    });
+  }
+
+  /** Inputs that are not decodable images (completeness) and image sizes the baseline never had (domain). */
+  function imageChecks(): void {
+    const images = observed.images;
+    const features = ['brightness_red', 'brightness_green', 'brightness_blue', 'image_size'];
+    for (const feature of features) {
+      constraints.push({
+        metric: `${feature}_completeness`,
+        feature,
+        test: 'completeness',
+        statisticName: 'completeness',
+        threshold: 1,
+        pValueThreshold: 1,
+        minimumSampleSize: 1,
+        rule: 'violation when a sampled input is not a decodable image: the baseline (validation images) is 100 % complete',
+        baseline: { completeness: 1 },
+      });
+      if (!images || images.sampled === 0) {
+        checks.push({ ...notEvaluated(`${feature}_completeness`, feature, 'completeness', 'completeness', 1, 1, baseline.count, 0, 'not evaluated: no input was sampled'), checkType: 'completeness_check' });
+        continue;
+      }
+      const completeness = (images.sampled - images.undecodable) / images.sampled;
+      checks.push({
+        metric: `${feature}_completeness`,
+        feature,
+        checkType: 'completeness_check',
+        test: 'completeness',
+        status: completeness < 1 ? 'violation' : 'ok',
+        statisticName: 'completeness',
+        observed: completeness,
+        threshold: 1,
+        pValue: null,
+        pValueThreshold: 1,
+        baselineCount: baseline.count,
+        observedCount: images.sampled,
+        details: { undecodable: images.undecodable },
+        description: `data completeness requirement is not met: ${fmtShare(completeness)} of ${images.sampled} sampled inputs are decodable images (${images.undecodable} not), the baseline's 100 %`,
+      });
+    }
+    const domain = baseline.imageSizes ? Object.keys(baseline.imageSizes).sort() : undefined;
+    constraints.push({
+      metric: 'image_size_domain',
+      feature: 'image_size',
+      test: 'domain',
+      statisticName: 'share_outside_domain',
+      threshold: 0,
+      pValueThreshold: 1,
+      minimumSampleSize: 1,
+      rule: 'violation when a sampled image has a size (width x height) none of the validation images had',
+      baseline: domain ? { domain } : { unavailable: 'the model manifest has no image sizes' },
+    });
+    if (!domain) {
+      checks.push({
+        ...notEvaluated('image_size_domain', 'image_size', 'domain', 'share_outside_domain', 0, 1, baseline.count, 0, 'not evaluated: the model manifest has no image sizes (trained before they were recorded)'),
+        checkType: 'categorical_values_check',
+        status: 'not-available',
+      });
+      return;
+    }
+    const decoded = images ? images.sampled - images.undecodable : 0;
+    if (!images || decoded === 0) {
+      checks.push({ ...notEvaluated('image_size_domain', 'image_size', 'domain', 'share_outside_domain', 0, 1, baseline.count, 0, 'not evaluated: no decodable input was sampled'), checkType: 'categorical_values_check' });
+      return;
+    }
+    const outside = Object.entries(images.sizes).filter(([size]) => !domain.includes(size));
+    const outsideCount = outside.reduce((s, [, c]) => s + c, 0);
+    checks.push({
+      metric: 'image_size_domain',
+      feature: 'image_size',
+      checkType: 'categorical_values_check',
+      test: 'domain',
+      status: outsideCount > 0 ? 'violation' : 'ok',
+      statisticName: 'share_outside_domain',
+      observed: outsideCount / decoded,
+      threshold: 0,
+      pValue: null,
+      pValueThreshold: 1,
+      baselineCount: baseline.count,
+      observedCount: decoded,
+      details: { outside: outside.map(([size, c]) => `${size} (${c})`).join(', ') },
+      description: outsideCount
+        ? `${outsideCount} of ${decoded} sampled images have a size the baseline never had: ${outside.map(([size, c]) => `${size} (${c})`).join(', ')}; baseline sizes: ${domain.join(', ')}`
+        : `every sampled image has a baseline size (${domain.join(', ')})`,
+    });
+  }
 
   function ksConstraint(metric: string, feature: string, reference: ArrayLike<number>): DriftConstraint {
     return {
@@ -295,6 +434,7 @@ export function checkDrift(baseline: MonitoringBaseline, observed: DriftObservat
     return {
       metric,
       feature,
+      checkType: 'baseline_drift_check',
       test: 'kolmogorov-smirnov',
       status: violated ? 'violation' : 'ok',
       statisticName: 'ks_d',
@@ -324,6 +464,7 @@ function notEvaluated(
   return {
     metric,
     feature,
+    checkType: 'baseline_drift_check',
     test,
     status: 'insufficient-data',
     statisticName,

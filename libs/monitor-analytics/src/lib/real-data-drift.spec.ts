@@ -80,20 +80,24 @@ describe(`drift checks on ${REAL ? 'the real CIFAR-100 bicycle/motorcycle rows' 
     const analysis = await analyze('test-rows', images);
     expect(analysis.metrics.records.analyzed).toBe(200);
     expect(analysis.metrics.images.dimensions).toEqual([{ width: 32, height: 32, count: 200 }]);
-    expect(analysis.drift.checks.map((c) => [c.metric, c.status])).toEqual([
+    expect(analysis.drift.checks.filter((c) => c.status !== 'not-available').map((c) => [c.metric, c.status])).toEqual([
       ['confidence_psi', 'ok'],
       ['confidence_ks', 'ok'],
       ['predicted_class_chi_square', 'ok'],
       ['brightness_red_ks', 'ok'],
       ['brightness_green_ks', 'ok'],
       ['brightness_blue_ks', 'ok'],
+      ['brightness_red_completeness', 'ok'],
+      ['brightness_green_completeness', 'ok'],
+      ['brightness_blue_completeness', 'ok'],
+      ['image_size_completeness', 'ok'],
     ]);
   });
 
   it('flag the same test rows visibly darkened (pixels x 0.5) on every channel', async () => {
     const images = Array.from({ length: archive.test.rows }, (_, row) => rowImage(archive.test.data, row, 0.5));
     const analysis = await analyze('darkened', images);
-    expect(analysis.drift.violations.violations.map((v) => v.metric).sort()).toEqual(['brightness_blue_ks', 'brightness_green_ks', 'brightness_red_ks']);
+    expect(analysis.modelMonitor.violations.violations.map((v) => v.feature_name).sort()).toEqual(['brightness_blue', 'brightness_green', 'brightness_red']);
   });
 
   it('flag inputs from other classes (synthetic sky/sea-like images: bluish, brighter, less varied)', async () => {
@@ -102,7 +106,7 @@ describe(`drift checks on ${REAL ? 'the real CIFAR-100 bicycle/motorcycle rows' 
       encodePng(syntheticImage(random, { r: 0.35 + 0.06 * normalSample(random), g: 0.5 + 0.06 * normalSample(random), b: 0.7 + 0.06 * normalSample(random) })),
     );
     const analysis = await analyze('other-classes', images);
-    expect(analysis.drift.violations.violations.map((v) => v.metric)).toEqual(expect.arrayContaining(['brightness_red_ks', 'brightness_blue_ks']));
+    expect(analysis.modelMonitor.violations.violations.map((v) => v.feature_name)).toEqual(expect.arrayContaining(['brightness_red', 'brightness_blue']));
   });
 
   it('use the rows as they are: 3072 planar bytes each', () => {

@@ -1,24 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { channelMeans, encodePng, type RgbImage } from '@scones/image-classifier/decode';
-import { dataCaptureKey, type DataCaptureRecord, type ModelManifest } from '@scones/payload-schemas';
+import { dataCaptureKey, encodeFloat32Matrix, type DataCaptureRecord, type ModelManifest } from '@scones/payload-schemas';
+import { seededRandom } from './random';
+
+export { seededRandom };
 
 /**
  * Deterministic building blocks for tests, benchmarks and demos of monitoring: capture records
  * in SageMaker's format, images with a chosen brightness profile, and a model manifest around a
  * given baseline. Nothing here is used on the production path.
  */
-
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal draw (Box-Muller). */
 export function normalSample(random: () => number): number {
@@ -186,4 +177,50 @@ export function syntheticTraffic(options: {
     const eventId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
     return { time, line: JSON.stringify(createCaptureRecord({ time, image, probabilities, eventId })) };
   });
+}
+
+/**
+ * A small, deterministic stand-in for a model's embedding, for tests of the embedding checks
+ * without TensorFlow.js: each quadrant's per-channel mean and standard deviation (24 values).
+ * Images of another colour profile land elsewhere in this space, as other classes do in a model's.
+ */
+export function colourFeatures(image: RgbImage): Float32Array {
+  const out = new Float32Array(24);
+  const halfW = image.width / 2;
+  const halfH = image.height / 2;
+  const sums = new Float64Array(12);
+  const squares = new Float64Array(12);
+  const counts = new Float64Array(4);
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const q = (y < halfH ? 0 : 2) + (x < halfW ? 0 : 1);
+      counts[q] += 1;
+      for (let c = 0; c < 3; c++) {
+        const v = image.data[(y * image.width + x) * 3 + c] / 255;
+        sums[q * 3 + c] += v;
+        squares[q * 3 + c] += v * v;
+      }
+    }
+  }
+  for (let i = 0; i < 12; i++) {
+    const n = counts[Math.floor(i / 3)] || 1;
+    const mean = sums[i] / n;
+    out[i] = mean;
+    out[12 + i] = Math.sqrt(Math.max(0, squares[i] / n - mean * mean));
+  }
+  return out;
+}
+
+/** {@link colourFeatures} as an embedder (what `Classifier.embed` is to a real model). */
+export const colourEmbedder = { embed: async (images: RgbImage[]) => images.map(colourFeatures) };
+
+/** A manifest baseline's `embedding`: {@link colourFeatures} of validation and training images drawn from a profile. */
+export function syntheticEmbeddingBaseline(random: () => number, profile: TrafficProfile, counts: { validation: number; training: number }): NonNullable<ModelManifest['baseline']['embedding']> {
+  const rows = (n: number) => Array.from({ length: n }, () => normalizeRow(colourFeatures(syntheticImage(random, profile.brightness(random)))));
+  return { layer: 'penultimate', normalization: 'l2', validation: encodeFloat32Matrix(rows(counts.validation)), training: encodeFloat32Matrix(rows(counts.training)) };
+}
+
+function normalizeRow(v: Float32Array): Float32Array {
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
 }

@@ -15,3 +15,6 @@ export const inferenceOutputSchema = z
     error: 'expected class probabilities that sum to 1',
   });
 export type InferenceOutput = z.output<typeof inferenceOutputSchema>;
+
+/** SageMaker Runtime's limit on an InvokeEndpoint request body (6 MB): the model server and the stack's runtime both enforce it. */
+export const INVOCATION_MAX_BODY_BYTES = 6 * 1024 * 1024;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MonitoringAnalysis, MonitoringBaseline } from '@scones/monitor-analytics';
 import { fixtureAnalysis } from '../../test/fixtures';
-import { classMixChart, confidenceHistogramChart, reportCharts, selectPoints, volumeChart } from './chart-specs';
+import { classMixChart, confidenceHistogramChart, embeddingMapChart, outOfDistributionChart, reportCharts, selectPoints, volumeChart } from './chart-specs';
 
 let root: string;
 let analysis: MonitoringAnalysis;
@@ -56,8 +56,18 @@ describe('chart specs', () => {
 
   it('names every chart and says how to read it', () => {
     const charts = reportCharts(analysis, baseline);
-    expect(charts.map((c) => c.id)).toEqual(['confidence-over-time', 'confidence-histogram', 'volume', 'class-mix', 'brightness']);
+    expect(charts.map((c) => c.id)).toEqual(['confidence-over-time', 'confidence-histogram', 'volume', 'class-mix', 'brightness', 'embedding-map', 'out-of-distribution']);
     for (const c of charts) expect(c.caption.length).toBeGreaterThan(30);
     expect(charts[0].caption).toContain('threshold (0.80');
+  });
+
+  it('places every embedded request and every validation image on the embedding map, and each bucket\'s share on the timeline', () => {
+    if ('unavailable' in analysis.embedding) throw new Error('embeddings expected');
+    const map = rowsOf(embeddingMapChart(analysis)!.spec);
+    expect(map.filter((r) => String(r.series).startsWith('validation'))).toHaveLength(analysis.embedding.baselinePoints.length);
+    expect(map.filter((r) => String(r.series).startsWith('traffic, out'))).toHaveLength(analysis.embedding.outOfDistribution.count);
+    const ood = rowsOf(outOfDistributionChart(analysis)!.spec);
+    expect(ood.reduce((s, r) => s + (r.embedded as number), 0)).toBe(analysis.embedding.sampled);
+    for (const r of ood) expect(r.share).toBeCloseTo((r.outOfDistribution as number) / (r.embedded as number), 12);
   });
 });

@@ -299,7 +299,75 @@ export function brightnessChart(analysis: MonitoringAnalysis, baseline: Monitori
   };
 }
 
-/** Every chart of the report, in reading order. */
+/**
+ * Where the traffic lies against the baseline in the model's view: the embedded inputs and the
+ * validation images on the plane of the validation embeddings' first two principal axes.
+ */
+export function embeddingMapChart(analysis: MonitoringAnalysis): ChartSpec | undefined {
+  const embedding = analysis.embedding;
+  if ('unavailable' in embedding) return undefined;
+  const series = {
+    baseline: `validation images (n=${embedding.baselinePoints.length})`,
+    traffic: 'traffic, in distribution',
+    foreign: 'traffic, out of distribution',
+  };
+  const rows = [
+    ...embedding.baselinePoints.map(([x, y]) => ({ x, y, series: series.baseline })),
+    ...embedding.inputs.map((input) => ({ x: input.x, y: input.y, series: input.outOfDistribution ? series.foreign : series.traffic, time: new Date(input.time).toISOString(), distance: input.distance })),
+  ];
+  return {
+    id: 'embedding-map',
+    title: 'Where the traffic lies in the model’s view',
+    caption:
+      `The model’s penultimate-layer features of ${embedding.sampled.toLocaleString('en-US')} sampled requests and of the validation images, projected on the validation features’ first two principal axes. ` +
+      `Red: farther from every training image than ${(embedding.outOfDistribution.quantile * 100).toFixed(0)} % of validation images are. A projection loses distances: the test and the share use all dimensions.`,
+    spec: {
+      ...base(rows),
+      mark: { type: 'point', filled: true, size: 26, opacity: 0.65 },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', axis: { title: 'first principal axis', format: '.2f' }, scale: { zero: false } },
+        y: { field: 'y', type: 'quantitative', axis: { title: 'second principal axis', format: '.2f' }, scale: { zero: false } },
+        color: { field: 'series', type: 'nominal', scale: { domain: [series.baseline, series.traffic, series.foreign], range: [COLORS.baseline, COLORS.passed, COLORS.below] }, legend: { title: null } },
+        tooltip: [{ field: 'series' }, { field: 'time', type: 'temporal' }, { field: 'distance', format: '.3f', title: 'distance to training' }],
+      },
+    } as unknown as TopLevelSpec,
+  };
+}
+
+/** Share of embedded requests out of distribution per timeline bucket, against the share expected on healthy traffic. */
+export function outOfDistributionChart(analysis: MonitoringAnalysis): ChartSpec | undefined {
+  const embedding = analysis.embedding;
+  if ('unavailable' in embedding) return undefined;
+  const { bucketSeconds, buckets } = analysis.metrics.timeline;
+  const end = (start: string) => new Date(Date.parse(start) + bucketSeconds * 920).toISOString();
+  const rows = buckets.filter((b) => b.embedded > 0).map((b) => ({ start: b.start, end: end(b.start), share: b.outOfDistribution / b.embedded, outOfDistribution: b.outOfDistribution, embedded: b.embedded }));
+  const expected = embedding.outOfDistribution.expectedShare;
+  return {
+    id: 'out-of-distribution',
+    title: 'Out-of-distribution share over time',
+    caption:
+      `Share of the embedded requests in each ${bucketLabel(bucketSeconds)} that are far from every training image; the dashed line is the ${(expected * 100).toFixed(0)} % expected on traffic like the validation images. ` +
+      `From a uniform sample of ${embedding.sampled.toLocaleString('en-US')} requests, so a bucket with few of them is noisy (see its count).`,
+    spec: {
+      ...base(rows),
+      layer: [
+        {
+          mark: { type: 'rect', color: COLORS.below, opacity: 0.8 },
+          encoding: {
+            x: { field: 'start', type: 'temporal', scale: utc, axis: timeAxis(analysis) },
+            x2: { field: 'end' },
+            y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { title: 'share out of distribution', format: '.0%' } },
+            y2: { datum: 0 },
+            tooltip: [{ field: 'start', type: 'temporal', title: 'from' }, { field: 'share', format: '.1%' }, { field: 'outOfDistribution', title: 'out of distribution' }, { field: 'embedded', title: 'embedded' }],
+          },
+        },
+        { data: { values: [{ expected }] }, mark: { type: 'rule', color: COLORS.threshold, strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { field: 'expected', type: 'quantitative' } } },
+      ],
+    } as unknown as TopLevelSpec,
+  };
+}
+
+/** Every chart of the report, in reading order (the embedding charts when the model's embeddings were compared). */
 export function reportCharts(analysis: MonitoringAnalysis, baseline: MonitoringBaseline): ChartSpec[] {
   return [
     confidenceOverTimeChart(analysis),
@@ -307,5 +375,7 @@ export function reportCharts(analysis: MonitoringAnalysis, baseline: MonitoringB
     volumeChart(analysis),
     classMixChart(analysis),
     brightnessChart(analysis, baseline),
-  ];
+    embeddingMapChart(analysis),
+    outOfDistributionChart(analysis),
+  ].filter((chart): chart is ChartSpec => chart !== undefined);
 }

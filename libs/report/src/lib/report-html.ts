@@ -1,5 +1,5 @@
 import { decodeImage, sniffImageFormat } from '@scones/image-classifier/decode';
-import type { DriftCheck, InputExample, MonitoringAnalysis, MonitoringBaseline } from '@scones/monitor-analytics';
+import type { ConstraintsFile, ConstraintViolationsFile, DriftCheck, InputExample, MonitoringAnalysis, MonitoringBaseline, StatisticsFile } from '@scones/monitor-analytics';
 import { escapeHtml as e } from './escape-html';
 
 /** A chart rendered to SVG, with its heading and reading guide. */
@@ -15,6 +15,9 @@ export interface ReportHtmlInput {
   baseline: MonitoringBaseline;
   charts: RenderedChart[];
   generatedAt: Date;
+  schedule: string;
+  /** The Model Monitor files written beside the page: the page shows what they say. */
+  modelMonitor: { statistics: StatisticsFile; violations: ConstraintViolationsFile; baselineStatistics: StatisticsFile; baselineConstraints: ConstraintsFile };
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -67,7 +70,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 .status { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .status.violation { background: var(--red-bg); color: var(--red); }
 .status.ok { background: var(--green-bg); color: var(--green); }
-.status.insufficient-data { background: var(--grey-bg); color: var(--muted); }
+.status.insufficient-data, .status.not-available { background: var(--grey-bg); color: var(--muted); }
 .thumbs { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 12px; }
 .thumb { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 8px 8px; text-align: center; }
 .thumb img, .thumb .broken { width: 96px; height: 96px; image-rendering: pixelated; border-radius: 4px; background: #e4e7eb; display: block; margin: 0 auto 6px; }
@@ -95,9 +98,40 @@ const CHECK_NAMES: Record<string, string> = {
   brightness_red_ks: 'Brightness (red): Kolmogorov-Smirnov',
   brightness_green_ks: 'Brightness (green): Kolmogorov-Smirnov',
   brightness_blue_ks: 'Brightness (blue): Kolmogorov-Smirnov',
+  embedding_mmd: 'Embeddings: maximum mean discrepancy',
+  brightness_red_completeness: 'Brightness (red): completeness',
+  brightness_green_completeness: 'Brightness (green): completeness',
+  brightness_blue_completeness: 'Brightness (blue): completeness',
+  image_size_completeness: 'Image size: completeness',
+  image_size_domain: 'Image size: values outside the baseline',
 };
 
-const STATISTIC_NAMES: Record<string, string> = { psi: 'PSI', ks_d: 'KS D', max_class_share_shift: 'max share change' };
+const STATISTIC_NAMES: Record<string, string> = {
+  psi: 'PSI',
+  ks_d: 'KS D',
+  max_class_share_shift: 'max share change',
+  mmd2: 'MMD²',
+  completeness: 'completeness',
+  share_outside_domain: 'share outside',
+};
+
+/** The "violation if" cell: the effect-size rule of each kind of check. */
+function violationRule(c: DriftCheck): string {
+  switch (c.test) {
+    case 'population-stability-index':
+      return `&gt; ${num(c.threshold)}`;
+    case 'maximum-mean-discrepancy':
+      return '&gt; 0';
+    case 'completeness':
+      return `&lt; ${pct(c.threshold, 0)}`;
+    case 'domain':
+      return `&gt; ${pct(c.threshold, 0)}`;
+    default:
+      return `≥ ${num(c.threshold)}`;
+  }
+}
+
+const STATUS_TEXT: Record<string, string> = { 'insufficient-data': 'too little data', 'not-available': 'not available' };
 
 function checksTable(checks: DriftCheck[]): string {
   const rows = checks
@@ -106,11 +140,11 @@ function checksTable(checks: DriftCheck[]): string {
 <td>${e(CHECK_NAMES[c.metric] ?? c.metric)}<div class="muted">${e(c.description)}</div></td>
 <td>${e(STATISTIC_NAMES[c.statisticName] ?? c.statisticName)}</td>
 <td class="num">${num(c.observed)}</td>
-<td class="num">${c.statisticName === 'psi' ? '&gt; ' : '≥ '}${num(c.threshold)}</td>
+<td class="num">${violationRule(c)}</td>
 <td class="num">${pValue(c.pValue)}</td>
-<td class="num">&lt; ${pValue(c.pValueThreshold)}</td>
+<td class="num">${c.pValueThreshold < 1 ? `&lt; ${pValue(c.pValueThreshold)}` : '–'}</td>
 <td class="num">${int(c.observedCount)} / ${int(c.baselineCount)}</td>
-<td><span class="status ${e(c.status)}">${e(c.status === 'insufficient-data' ? 'too little data' : c.status)}</span></td>
+<td><span class="status ${e(c.status)}">${e(STATUS_TEXT[c.status] ?? c.status)}</span></td>
 </tr>`,
     )
     .join('\n');
@@ -122,24 +156,72 @@ ${rows}
 }
 
 function driftSection(analysis: MonitoringAnalysis, baseline: MonitoringBaseline): string {
-  const violations = analysis.drift.violations.violations;
-  const evaluated = analysis.drift.checks.filter((c) => c.status !== 'insufficient-data').length;
-  const policy = analysis.drift.constraints.policy;
+  const violated = analysis.drift.checks.filter((c) => c.status === 'violation');
+  const evaluated = analysis.drift.checks.filter((c) => c.status === 'ok' || c.status === 'violation').length;
+  const { policy, significance } = analysis.drift;
   let callout: string;
-  if (violations.length) {
-    callout = `<div class="callout bad">${violations.length} drift violation${violations.length === 1 ? '' : 's'} against the baseline of model ${e(baseline.jobName)}<ul>${violations
+  if (violated.length) {
+    callout = `<div class="callout bad">${violated.length} violation${violated.length === 1 ? '' : 's'} against the baseline of model ${e(baseline.jobName)}<ul>${violated
       .map((v) => `<li>${e(CHECK_NAMES[v.metric] ?? v.metric)}: ${e(v.description)}</li>`)
       .join('')}</ul></div>`;
   } else if (evaluated === 0) {
     callout = `<div class="callout neutral">No drift check could be evaluated: each needs at least ${policy.minimumSampleSize} requests and ${policy.minimumSampleSize} baseline values.</div>`;
   } else {
-    callout = `<div class="callout good">No drift violations against the baseline of model ${e(baseline.jobName)} (${evaluated} of ${analysis.drift.checks.length} checks evaluated).</div>`;
+    callout = `<div class="callout good">No violations against the baseline of model ${e(baseline.jobName)} (${evaluated} of ${analysis.drift.checks.length} checks evaluated).</div>`;
   }
   const rule =
-    `A check is violated when the difference is both significant (p below ${policy.significanceLevel} split over the ${policy.checks} checks, Bonferroni: ${pValue(policy.perCheckSignificance)}) ` +
-    `and material (PSI above ${policy.psiThreshold}, KS D of at least ${policy.ksMinimumStatistic}, a class share moving by at least ${policy.classShareMinimumShift}). ` +
-    `Baseline: ${int(baseline.count)} validation images of model ${baseline.jobName}. The thresholds are in constraints.json, the violations in violations.json.`;
+    `A statistical check is violated when the difference is both significant (p below ${significance.level} split over the ${significance.checks} tests, Bonferroni: ${pValue(significance.perCheckSignificance)}) ` +
+    `and material (PSI above ${policy.psiThreshold}, KS D of at least ${policy.ksMinimumStatistic}, a class share moving by at least ${policy.classShareMinimumShift}; the embedding test needs significance alone). ` +
+    `Completeness and image sizes are held to the baseline's: every sampled input a decodable image, of a size the validation images had. ` +
+    `Baseline: ${int(baseline.count)} validation images of model ${baseline.jobName}. Every rule is in summary.json; the violations, in Model Monitor's format, in constraint_violations.json.`;
   return `<section id="drift"><h2>Drift against the baseline</h2>${callout}${checksTable(analysis.drift.checks)}<p class="muted">${e(rule)}</p></section>`;
+}
+
+function embeddingSection(analysis: MonitoringAnalysis): string {
+  const embedding = analysis.embedding;
+  if ('unavailable' in embedding) {
+    return `<section id="embeddings"><h2>The model's view of the inputs</h2><div class="callout neutral">Embedding drift and out-of-distribution share not available: ${e(embedding.unavailable)}.</div></section>`;
+  }
+  const check = analysis.drift.checks.find((c) => c.metric === 'embedding_mmd');
+  const ood = embedding.outOfDistribution;
+  const test = embedding.test;
+  const rows = [
+    ['inputs embedded', `${int(embedding.sampled)}${embedding.sampled >= embedding.sampleLimit ? ` (a uniform sample, at most ${int(embedding.sampleLimit)})` : ''}, ${int(embedding.distinct)} distinct`],
+    ['drift test', test ? `MMD² ${num(test.statistic, 4)}, p ${test.stoppedEarly ? '≥' : '='} ${pValue(test.pValue)} over ${int(test.permutations)} permutations (violation when p &lt; ${pValue(check?.pValueThreshold ?? null)})` : 'not run: too few distinct inputs'],
+    ['kernel bandwidth', `${num(embedding.bandwidth, 4)} (median distance between validation embeddings)`],
+    ['out of distribution', `${pct(ood.share)} of embedded inputs (${int(ood.count)}) are farther from every training image than ${num(ood.threshold, 4)}, the distance ${pct(ood.quantile, 0)} of validation images stay within (${pct(ood.expectedShare, 0)} expected on healthy traffic)`],
+  ];
+  return `<section id="embeddings"><h2>The model's view of the inputs</h2>
+<p class="muted">Penultimate-layer features (what the final classification layer sees) of a sample of the captured images, compared with the validation images' (the drift test) and with the training images' (the out-of-distribution share). The pictures are in the charts below.</p>
+<div class="table-wrap"><table><tbody>${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></div></section>`;
+}
+
+/** The Model Monitor files of the report, as the page shows them: the same rows, the same words. */
+function modelMonitorSection(input: ReportHtmlInput): string {
+  const { statistics, violations } = input.modelMonitor;
+  const violationRows = violations.violations.length
+    ? violations.violations
+        .map((v) => `<tr class="mm-violation"><td><code>${e(v.feature_name)}</code></td><td><code>${e(v.constraint_check_type)}</code></td><td>${e(v.description)}</td></tr>`)
+        .join('')
+    : '<tr><td colspan="3" class="muted">none</td></tr>';
+  const featureRows = statistics.features
+    .map((f) => {
+      if (f.inferred_type === 'String') {
+        const s = f.string_statistics;
+        const values = s.distribution.categorical.buckets.map((b) => `${b.value} (${int(b.count)})`).join(', ');
+        return `<tr class="mm-feature" data-feature="${e(f.name)}"><td><code>${e(f.name)}</code></td><td>${e(f.inferred_type)}</td><td class="num">${int(s.common.num_present)}</td><td class="num">${int(s.common.num_missing)}</td><td colspan="3">${e(values)}</td></tr>`;
+      }
+      const s = f.numerical_statistics;
+      return `<tr class="mm-feature" data-feature="${e(f.name)}"><td><code>${e(f.name)}</code></td><td>${e(f.inferred_type)}</td><td class="num">${int(s.common.num_present)}</td><td class="num">${int(s.common.num_missing)}</td><td class="num">${num(s.mean ?? null, 4)}</td><td class="num">${num(s.min ?? null, 4)}</td><td class="num">${num(s.max ?? null, 4)}</td></tr>`;
+    })
+    .join('');
+  return `<section id="model-monitor"><h2>Model Monitor files</h2>
+<p class="muted">Next to this page, in SageMaker Model Monitor's formats: <code>statistics.json</code> (${int(statistics.dataset.item_count)} items) and <code>constraint_violations.json</code>; the baseline's <code>statistics.json</code> and <code>constraints.json</code> are under <code>_baselines/${e(input.baseline.jobName)}/</code> of the reports folder. Schedule: <code>${e(input.schedule)}</code>.</p>
+<h3>constraint_violations.json</h3>
+<div class="table-wrap"><table><thead><tr><th>feature_name</th><th>constraint_check_type</th><th>description</th></tr></thead><tbody>${violationRows}</tbody></table></div>
+<h3 style="margin-top:16px">statistics.json</h3>
+<div class="table-wrap"><table><thead><tr><th>feature</th><th>inferred_type</th><th class="num">num_present</th><th class="num">num_missing</th><th class="num">mean</th><th class="num">min</th><th class="num">max</th></tr></thead><tbody>${featureRows}</tbody></table></div>
+</section>`;
 }
 
 /** A data: URI for a captured image, rebuilt from its decoded bytes so nothing else can get into the attribute. */
@@ -226,14 +308,16 @@ export function renderReportHtml(input: ReportHtmlInput): string {
   const { analysis, baseline, charts, generatedAt } = input;
   const m = analysis.metrics;
   const total = m.records.analyzed;
-  const violations = analysis.drift.violations.violations.length;
+  const violations = input.modelMonitor.violations.violations.length;
+  const ood = 'unavailable' in analysis.embedding ? null : analysis.embedding.outOfDistribution;
   const window = analysis.window.since || analysis.window.until ? `${analysis.window.since ? when(analysis.window.since) : 'start'} → ${analysis.window.until ? when(analysis.window.until) : 'now'}` : 'all captured data';
   const kpis = [
     kpi('Requests analysed', int(total), m.firstTime && m.lastTime ? span(m.firstTime, m.lastTime) : 'none in this window'),
     kpi('Request rate', m.rate.perMinute === null ? '–' : `${num(m.rate.perMinute, m.rate.perMinute < 10 ? 2 : 0)} /min`, m.rate.peakPerMinute === null ? '' : `peak ${num(m.rate.peakPerMinute, m.rate.peakPerMinute < 10 ? 2 : 0)} /min`),
     kpi('Below threshold', pct(m.confidence.belowThreshold.share), `${int(m.confidence.belowThreshold.count)} requests < ${num(m.threshold, 2)}`, (m.confidence.belowThreshold.share ?? 0) > 0.5),
     kpi('Median confidence', num(m.confidence.distribution.p50), `mean ${num(m.confidence.distribution.mean)}`),
-    kpi('Drift violations', String(violations), `${analysis.drift.checks.length} checks`, violations > 0),
+    kpi('Violations', String(violations), `${analysis.drift.checks.length} checks`, violations > 0),
+    kpi('Out of distribution', ood ? pct(ood.share) : '–', ood && !('unavailable' in analysis.embedding) ? `of ${int(analysis.embedding.sampled)} embedded; ${pct(ood.expectedShare, 0)} expected` : 'no embeddings', ood !== null && ood.share !== null && ood.share > 2 * ood.expectedShare),
     kpi('Malformed lines', int(m.records.malformed), 'counted, never dropped', m.records.malformed > 0),
   ].join('\n');
   const chartsHtml = total
@@ -253,19 +337,21 @@ export function renderReportHtml(input: ReportHtmlInput): string {
 <body>
 <header>
 <h1>Model monitoring report</h1>
-<p>Endpoint <b>${e(analysis.endpointName)}</b> · model <b>${e(baseline.jobName)}</b> · window ${e(window)} · generated ${e(when(generatedAt.toISOString()))}</p>
+<p>Endpoint <b>${e(analysis.endpointName)}</b> · model <b>${e(baseline.jobName)}</b> · schedule <b>${e(input.schedule)}</b> · window ${e(window)} · generated ${e(when(generatedAt.toISOString()))}</p>
 </header>
 <main>
 <section id="overview"><div class="kpis">${kpis}</div></section>
 ${driftSection(analysis, baseline)}
+${embeddingSection(analysis)}
 <section id="charts"><h2>Traffic</h2>${chartsHtml}</section>
 <section id="inputs"><h2>Inputs</h2>
 ${thumbnails('Lowest-confidence inputs', 'The requests the model was least sure about, lowest first: candidates for labelling and retraining.', analysis.examples.lowestConfidence)}
 <div style="height:16px"></div>
 ${thumbnails('Most recent inputs', 'The latest requests in the window, newest first.', analysis.examples.recent)}
 </section>
+${modelMonitorSection(input)}
 ${detailsSection(analysis, baseline)}
-<footer>Generated by scones report. Figures: summary.json · thresholds: constraints.json · violations: violations.json (next to this file).</footer>
+<footer>Generated by scones report. Figures and every rule: summary.json · Model Monitor: statistics.json, constraint_violations.json (next to this file), the baseline's statistics.json and constraints.json.</footer>
 </main>
 </body>
 </html>

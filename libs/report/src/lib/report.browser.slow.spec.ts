@@ -47,7 +47,7 @@ afterAll(async () => {
 describe('the report in a real browser', () => {
   it('renders every chart and thumbnail offline, without console errors', async () => {
     const { analysis, baseline } = await fixtureAnalysis(join(root, 'capture'));
-    const report = await buildMonitoringReport(analysis, baseline, new Date('2026-03-01T12:00:00.000Z'));
+    const report = await buildMonitoringReport(analysis, baseline, new Date('2026-03-01T12:00:00.000Z'), 'hourly');
     await mkdir(ARTIFACTS, { recursive: true });
     const file = join(ARTIFACTS, 'report.html');
     await writeFile(file, report.html);
@@ -77,7 +77,15 @@ describe('the report in a real browser', () => {
         return { id: f.id, width: box?.width ?? 0, height: box?.height ?? 0, marks: svg?.querySelectorAll('path, rect, line, circle').length ?? 0 };
       }),
     );
-    expect(charts.map((c) => c.id)).toEqual(['chart-confidence-over-time', 'chart-confidence-histogram', 'chart-volume', 'chart-class-mix', 'chart-brightness']);
+    expect(charts.map((c) => c.id)).toEqual([
+      'chart-confidence-over-time',
+      'chart-confidence-histogram',
+      'chart-volume',
+      'chart-class-mix',
+      'chart-brightness',
+      'chart-embedding-map',
+      'chart-out-of-distribution',
+    ]);
     for (const chart of charts) {
       expect(chart.width).toBeGreaterThan(300);
       expect(chart.height).toBeGreaterThan(150);

@@ -57,6 +57,14 @@ describe('imageOutcomeOfExecution', () => {
     expect(imageOutcomeOfExecution(outcome)).toMatchObject({ status: 'FAILED', error: 'THRESHOLD_CONFIDENCE_NOT_MET', inferences: [0.55, 0.45], cause: outcome.cause });
   });
 
+  it("reads the inferences of course-style functions: body and inferences as JSON strings, or still in the integration's Payload", () => {
+    const asStrings = execution({ output: { statusCode: 200, body: JSON.stringify({ s3_key: 'k', inferences: '[0.97, 0.03]' }) } });
+    expect(imageOutcomeOfExecution(asStrings)).toMatchObject({ status: 'SUCCEEDED', inferences: [0.97, 0.03] });
+    const wrapped = execution({ output: { ExecutedVersion: '$LATEST', Payload: { statusCode: 200, body: { inferences: [0.2, 0.8] } }, StatusCode: 200 } });
+    expect(imageOutcomeOfExecution(wrapped).inferences).toEqual([0.2, 0.8]);
+    expect(imageOutcomeOfExecution(execution({ output: { body: 'not json' } })).inferences).toBeUndefined();
+  });
+
   it('counts an execution that timed out or was aborted as failed', () => {
     expect(imageOutcomeOfExecution(execution({ status: 'TIMED_OUT' })).error).toBe('States.Timeout');
     expect(imageOutcomeOfExecution(execution({ status: 'ABORTED' })).error).toBe('ExecutionAborted');

@@ -64,8 +64,25 @@ export function topClass(inferences: readonly number[]): number {
   return best;
 }
 
+/** JSON text parsed, anything else as it is (course functions return `body` and `inferences` as JSON strings too). */
+function maybeJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The class probabilities in a step's result: `body.inferences` as the starter's contract has
+ * them — also when `body` or `inferences` is a JSON string, or the result is still wrapped in the
+ * `lambda:invoke` integration's `Payload` (a definition without `OutputPath`).
+ */
 function inferencesOf(value: unknown): number[] | undefined {
-  const inferences = (value as { body?: { inferences?: unknown } } | null)?.body?.inferences;
+  const result = maybeJson(value) as { body?: unknown; Payload?: unknown } | null;
+  const body = maybeJson(result?.body ?? (maybeJson(result?.Payload) as { body?: unknown } | null)?.body) as { inferences?: unknown } | null;
+  const inferences = maybeJson(body?.inferences);
   return Array.isArray(inferences) && inferences.length > 0 && inferences.every((p) => typeof p === 'number') ? (inferences as number[]) : undefined;
 }
 
@@ -82,8 +99,8 @@ export function imageOutcomeOfExecution(outcome: ExecutionOutcome): ImageOutcome
   const s3_key = String((outcome.input as { s3_key?: unknown } | null)?.s3_key ?? '');
   const common = { s3_key, durationMs: outcome.durationMs, executionArn: outcome.executionArn };
   if (outcome.status === 'SUCCEEDED') return { ...common, status: 'SUCCEEDED', inferences: inferencesOf(outcome.output) };
-  // The local history still has what the classifier said about a rejected image.
-  const classified = [...(outcome.history ?? [])].reverse().find((e) => e.type === 'StateExited' && inferencesOf(e.output));
+  // The history (when read) still has what the classifier said about a rejected image.
+  const classified = [...(outcome.history ?? [])].reverse().find((e) => e.type.endsWith('StateExited') && inferencesOf(e.output));
   return {
     ...common,
     status: 'FAILED',

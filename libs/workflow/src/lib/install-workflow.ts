@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
@@ -8,6 +9,7 @@ import {
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
   type FunctionConfiguration,
+  type Runtime,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, ListStateMachinesCommand, UpdateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -60,8 +62,23 @@ export async function installWorkflow(clients: WorkflowInstallClients, options: 
   };
   const functionArns = {} as WorkflowFunctions;
   for (const step of ['serialize', 'classify', 'filter'] as const) {
-    const zip = await bundleZip(options.bundles[step]);
-    functionArns[step] = await putFunction(clients.lambda, names.functions[step], step, zip, { NODE_OPTIONS: '--enable-source-maps', ...environments[step] }, options.roleArn, progress, signal);
+    const settings = WORKFLOW_FUNCTION_SETTINGS[step];
+    const put = await putFunction(
+      clients.lambda,
+      {
+        name: names.functions[step],
+        zip: await bundleZip(options.bundles[step]),
+        runtime: WORKFLOW_LAMBDA_RUNTIME,
+        handler: 'main.handler',
+        roleArn: options.roleArn,
+        environment: { NODE_OPTIONS: '--enable-source-maps', ...environments[step] },
+        description: settings.description,
+        memorySize: settings.memorySize,
+        timeoutSeconds: settings.timeoutSeconds,
+      },
+      { signal, onProgress: (message) => progress(`${message} (${settings.app})`) },
+    );
+    functionArns[step] = put.functionArn;
   }
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: names.topic }), { abortSignal: signal });
   if (!topic.TopicArn) throw new WorkflowLibraryError(`CreateTopic ${names.topic}: the answer has no TopicArn`);
@@ -92,57 +109,77 @@ async function bundleZip(file: string): Promise<Uint8Array> {
 
 const isNotFound = (error: unknown) => (error as Error)?.name === 'ResourceNotFoundException';
 
-async function putFunction(
-  lambda: LambdaClient,
-  name: string,
-  step: keyof WorkflowFunctions,
-  zip: Uint8Array,
-  variables: Record<string, string>,
-  roleArn: string,
-  progress: (message: string) => void,
-  signal?: AbortSignal,
-): Promise<string> {
-  const settings = WORKFLOW_FUNCTION_SETTINGS[step];
-  const sha = createHash('sha256').update(zip).digest('base64');
+/** A Lambda function as `putFunction` creates or updates it. */
+export interface FunctionSpec {
+  name: string;
+  /** The deployment package. */
+  zip: Uint8Array;
+  runtime: string;
+  handler: string;
+  roleArn: string;
+  environment?: Record<string, string>;
+  description?: string;
+  memorySize?: number;
+  timeoutSeconds?: number;
+}
+
+export interface PutFunctionResult {
+  functionArn: string;
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+/**
+ * Creates the function, or updates what changed: the code only when its SHA-256 differs, the
+ * configuration only when a setting differs — waiting for each change to finish, as Lambda
+ * refuses a second update while one is in progress.
+ */
+export async function putFunction(lambda: LambdaClient, spec: FunctionSpec, options: { signal?: AbortSignal; onProgress?(message: string): void } = {}): Promise<PutFunctionResult> {
+  const { signal } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const sha = createHash('sha256').update(spec.zip).digest('base64');
   let current: FunctionConfiguration | undefined;
   try {
-    current = (await lambda.send(new GetFunctionCommand({ FunctionName: name }), { abortSignal: signal })).Configuration;
+    current = (await lambda.send(new GetFunctionCommand({ FunctionName: spec.name }), { abortSignal: signal })).Configuration;
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
   const wait = { client: lambda, maxWaitTime: 120, minDelay: 1, maxDelay: 2, ...(signal ? { abortSignal: signal } : {}) };
+  const variables = spec.environment ?? {};
   const configuration = {
-    Runtime: WORKFLOW_LAMBDA_RUNTIME,
-    Handler: 'main.handler',
-    Role: roleArn,
-    Description: settings.description,
-    MemorySize: settings.memorySize,
-    Timeout: settings.timeoutSeconds,
+    Runtime: spec.runtime as Runtime,
+    Handler: spec.handler,
+    Role: spec.roleArn,
+    ...(spec.description !== undefined ? { Description: spec.description } : {}),
+    ...(spec.memorySize !== undefined ? { MemorySize: spec.memorySize } : {}),
+    ...(spec.timeoutSeconds !== undefined ? { Timeout: spec.timeoutSeconds } : {}),
     Environment: { Variables: variables },
-  } as const;
+  };
   if (!current) {
-    progress(`creating function ${name} (${settings.app})`);
-    const created = await lambda.send(new CreateFunctionCommand({ FunctionName: name, Code: { ZipFile: zip }, ...configuration }), { abortSignal: signal });
-    await waitUntilFunctionActiveV2(wait, { FunctionName: name });
-    return created.FunctionArn as string;
+    progress(`creating function ${spec.name}`);
+    const created = await lambda.send(new CreateFunctionCommand({ FunctionName: spec.name, Code: { ZipFile: spec.zip }, ...configuration }), { abortSignal: signal });
+    await waitUntilFunctionActiveV2(wait, { FunctionName: spec.name });
+    return { functionArn: created.FunctionArn as string, action: 'created' };
   }
+  let action: PutFunctionResult['action'] = 'unchanged';
   if (current.CodeSha256 !== sha) {
-    progress(`updating the code of ${name} (${settings.app} changed)`);
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: zip }), { abortSignal: signal });
-    await waitUntilFunctionUpdatedV2(wait, { FunctionName: name });
+    progress(`updating the code of ${spec.name}`);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: spec.name, ZipFile: spec.zip }), { abortSignal: signal });
+    await waitUntilFunctionUpdatedV2(wait, { FunctionName: spec.name });
+    action = 'updated';
   }
   const same =
     current.Runtime === configuration.Runtime &&
     current.Handler === configuration.Handler &&
-    current.MemorySize === configuration.MemorySize &&
-    current.Timeout === configuration.Timeout &&
+    (spec.memorySize === undefined || current.MemorySize === spec.memorySize) &&
+    (spec.timeoutSeconds === undefined || current.Timeout === spec.timeoutSeconds) &&
     JSON.stringify(sorted(current.Environment?.Variables ?? {})) === JSON.stringify(sorted(variables));
   if (!same) {
-    progress(`updating the configuration of ${name}`);
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...configuration }), { abortSignal: signal });
-    await waitUntilFunctionUpdatedV2(wait, { FunctionName: name });
+    progress(`updating the configuration of ${spec.name}`);
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: spec.name, ...configuration }), { abortSignal: signal });
+    await waitUntilFunctionUpdatedV2(wait, { FunctionName: spec.name });
+    action = 'updated';
   }
-  return current.FunctionArn as string;
+  return { functionArn: current.FunctionArn as string, action };
 }
 
 function sorted(record: Record<string, string>): Array<[string, string]> {
@@ -175,4 +212,31 @@ export async function findStateMachine(sfn: SFNClient, name: string, signal?: Ab
 /** Creates or updates a user's state machine from its definition text (`scones run --definition`). */
 export async function putUserStateMachine(sfn: SFNClient, name: string, definition: string, roleArn: string, signal?: AbortSignal): Promise<string> {
   return putStateMachine(sfn, name, definition, roleArn, signal);
+}
+
+/**
+ * A deployment package: a `.zip` file as it is, or a directory zipped with its files at the root
+ * (the way `zip -r ../function.zip .` from inside it makes one), deterministically.
+ */
+export async function deploymentPackage(path: string): Promise<Uint8Array> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new WorkflowLibraryError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`);
+  }
+  if (info.isFile()) return readFile(path);
+  const files: Record<string, [Uint8Array, { mtime: Date }]> = {};
+  const mtime = new Date('2000-01-01T00:00:00Z');
+  const visit = async (dir: string, prefix: string) => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name === '__pycache__' || entry.name === '.git') continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await visit(full, `${prefix}${entry.name}/`);
+      else if (entry.isFile()) files[`${prefix}${entry.name}`] = [await readFile(full), { mtime }];
+    }
+  };
+  await visit(path, '');
+  if (Object.keys(files).length === 0) throw new WorkflowLibraryError(`${path}: the directory is empty; nothing to deploy`);
+  return zipSync(files, { level: 6 });
 }

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createS3Client, putObjects, startLocalS3, type LocalS3 } from '@scones/local-cloud';
+import { createS3Client, putObjects } from '@scones/local-cloud';
+import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
 import { LocalWorkflowRunner } from './local-runner';
 import { createS3ObjectLister, createSnsPublisher, type Notification } from './local-integrations';
 import { TaskFailure } from './task-failure';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { TaskFailure } from './task-failure';
 
 /** One message the `sns:publish` task published. */
@@ -60,10 +60,9 @@ export interface ListObjectsV2Result {
 }
 
 /**
- * The `aws-sdk:s3:listObjectsV2` task against an S3 endpoint (the embedded S3). One page, like the
- * integration. It sends ListObjects (v1), which answers the same for one page: s3rver cannot write
- * v2 continuation tokens on Node >= 17, so a truncated v2 listing would fail there. S3 errors fail
- * the task as `S3.<Name>Exception`, the AWS SDK integration's naming.
+ * The `aws-sdk:s3:listObjectsV2` task against an S3 endpoint, for the in-process runner. One page,
+ * like the integration. S3 errors fail the task as `S3.<Name>Exception`, the AWS SDK
+ * integration's naming.
  */
 export function createS3ObjectLister(s3: S3Client): (parameters: unknown) => Promise<ListObjectsV2Result> {
   return async (parameters) => {
@@ -73,7 +72,7 @@ export function createS3ObjectLister(s3: S3Client): (parameters: unknown) => Pro
     if (typeof MaxKeys !== 'number' || !Number.isInteger(MaxKeys) || MaxKeys < 0) throw new TaskFailure('S3.InvalidParameterException', `MaxKeys: expected an integer >= 0, got ${JSON.stringify(MaxKeys)}`);
     let page;
     try {
-      page = await s3.send(new ListObjectsCommand({ Bucket, Prefix, MaxKeys }));
+      page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, MaxKeys }));
     } catch (error) {
       const { name, message } = error as Error;
       const errorName = name.endsWith('Exception') ? name : `${name}Exception`;

@@ -1,5 +1,5 @@
-import { awsQueryHandler } from '../protocol/aws-query';
-import type { StackContext, StackService } from '../service';
+import { awsQueryHandler } from '@scones/stack-core';
+import type { StackContext, StackService } from '@scones/stack-core';
 
 /**
  * STS, only `GetCallerIdentity`: the AWS CLI, boto3 scripts and the SageMaker Python SDK call it
