@@ -55,10 +55,14 @@ function node(script: string, args: string[], env: Record<string, string> = {}):
     const child = spawn(command, argv, { cwd: root, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
+    let partial = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
-      if (!timed || !/^\s+(Command being timed|User time|System time|Percent|Elapsed|Average|Maximum|Major|Minor|Voluntary|Involuntary|Swaps|File system|Socket|Signals|Page size|Exit status)/m.test(c.toString())) process.stderr.write(c);
+      // Progress goes through line by line; /usr/bin/time's report (tab-indented lines) does not.
+      const lines = (partial + c.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (!(timed && line.startsWith('\t'))) process.stderr.write(`${line}\n`);
     });
     child.on('exit', (code) => {
       const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(stderr)?.[1] ?? Number.NaN);

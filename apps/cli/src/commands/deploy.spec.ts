@@ -97,14 +97,19 @@ describe('scones deploy / invoke on a running stack', () => {
     expect(answer.probabilities).toHaveLength(2);
     expect(answer.probabilities[0] + answer.probabilities[1]).toBeCloseTo(1, 5);
     expect(answer.top).toBe(answer.probabilities[0] >= answer.probabilities[1] ? 0 : 1);
+    // --endpoint-url: a SageMaker Runtime URL given by hand (here the stack's) instead of the stack of --data-dir.
+    const byUrl = await scones(['invoke', 'cli-model', imageFile, '--endpoint-url', stack.url, '--data-dir', join(root, 'no-stack-here'), '--json']);
+    expect(byUrl.code).toBe(0);
+    expect(JSON.parse(byUrl.stdout).probabilities).toEqual(answer.probabilities);
     // Any SDK client gets the same answer for the same bytes.
     const direct = await clients.runtime.send(new InvokeEndpointCommand({ EndpointName: 'cli-model', ContentType: 'image/png', Body: png }));
     expect(JSON.parse(Buffer.from(direct.Body!).toString('utf8'))).toEqual(answer.probabilities);
 
     // Deleting the endpoint stops it; it writes its last capture file first.
     await clients.sagemaker.send(new DeleteEndpointCommand({ EndpointName: 'cli-model' }));
-    const records = await captureRecords(clients, 'scones', 'cli-model', 2);
-    expect(records).toHaveLength(2);
+    // Three requests: `scones invoke` twice and the SDK's.
+    const records = await captureRecords(clients, 'scones', 'cli-model', 3);
+    expect(records).toHaveLength(3);
     for (const record of records) {
       expect(record.captureData.endpointInput.data).toBe(png.toString('base64'));
       expect(JSON.parse(record.captureData.endpointOutput.data)).toEqual(answer.probabilities);
@@ -219,6 +224,7 @@ describe('scones deploy / invoke on a running stack', () => {
       [['deploy', '--job', 'no-such-job', '--name', 'cli-bad-7', ...d], 1, 'scones deploy: error: SageMakerDeploymentError: DescribeTrainingJob no-such-job: ValidationException: Requested resource not found.'],
       [['invoke', 'nobody', imageFile, ...d], 1, 'Endpoint nobody of account 000000000000 not found.'],
       [['invoke', 'nobody', join(root, 'missing.png'), ...d], 2, `<image> ${join(root, 'missing.png')}: no such file`],
+      [['invoke', 'nobody', imageFile, '--endpoint-url', 'not a url'], 2, '--endpoint-url: expected a URL like http://127.0.0.1:8080, got "not a url"'],
     ];
     for (const [args, code, message] of cases) {
       const run = await scones(args, awsTargetEnv(stack));

@@ -23,7 +23,7 @@ export function loadCommand(): Command {
   addWorkflowTargetOptions(command, { batch: false }).addOption(jsonOption());
   command.addHelpText('after', '\nExit status: 0 unless an execution failed otherwise than with THRESHOLD_CONFIDENCE_NOT_MET, or the command itself failed.');
   return command.action(async (options: LoadOptions) => {
-    // Loaded on use: the workflow engine, the SDK clients and the embedded S3 cost nothing to other commands.
+    // Loaded on use: the workflow engine, the SDK clients and the local stack cost nothing to other commands.
     const { load } = await import('./load-run.js');
     process.exitCode = await load(options, command);
   });

@@ -1,28 +1,26 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand } from '@aws-sdk/client-sagemaker';
 import { createS3Client } from '@scones/local-cloud';
 import { startLocalS3 } from '@scones/stack-core/testing';
 import { captureFiles, cifarLikeProfile, seededRandom, syntheticBaseline, syntheticManifest, syntheticTraffic } from '@scones/monitor-analytics';
+import { scones as sconesCli } from '../../test/run-cli';
+import { awsTargetEnv, down, ensureBucket, putObject, stackClients, upDetached, type RunningStack } from '../../test/stack-kit';
 
-// `scones report` end to end, as a user runs it (tools/scones.js in a child process).
-const launcher = join(__dirname, '../../../../tools/scones.js');
+// `scones report` end to end, as a user runs it (tools/scones.js in a child process): from
+// directories, and from the bucket of the local stack (S3 alone, or the whole stack whose
+// SageMaker says which model an endpoint serves), also with --target aws pointed at the stack.
 const ENDPOINT = 'scones-endpoint';
 const HOUR = 3_600_000;
 const START = new Date('2026-03-01T00:00:00.000Z');
 const iso = (offsetHours: number) => new Date(START.getTime() + offsetHours * HOUR).toISOString();
-// Each case starts the CLI (and maybe the embedded S3) in child processes; a busy 2-core machine needs time.
-jest.setTimeout(120_000);
+// Each case starts the CLI (and maybe a local stack) in child processes; a busy 2-core machine needs time.
+jest.setTimeout(180_000);
 
-function scones(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [launcher, 'report', ...args], { timeout: 60_000, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** `scones report <args>`. */
+const scones = (args: string[], env: Record<string, string | undefined> = {}) => sconesCli(['report', ...args], env, 150_000);
 
 let root: string;
 let captureDir: string;
@@ -66,21 +64,69 @@ describe('scones report', () => {
     expect(stdout).toContain('embeddings    not compared: the model manifest has no embeddings');
   });
 
-  it('prints one JSON document with --json, reading capture and the newest model from the embedded S3', async () => {
-    const s3Dir = join(root, 's3');
-    const s3 = await startLocalS3({ directory: s3Dir, buckets: ['scones'] });
-    const client = createS3Client(s3.target);
-    for (const [key, body] of files) await client.send(new PutObjectCommand({ Bucket: 'scones', Key: key, Body: body }));
-    await client.send(new PutObjectCommand({ Bucket: 'scones', Key: 'models/cli-job/manifest.json', Body: JSON.stringify(manifest) }));
-    await s3.stop();
+  it('prints one JSON document with --json, reading the capture from the bucket of the stack running on --data-dir', async () => {
+    // A stack of S3 alone on the data directory: the command finds it and reads the bucket there.
+    const dataDir = join(root, 'stack-s3');
+    const s3 = await startLocalS3({ directory: dataDir, buckets: ['scones'] });
+    try {
+      const client = createS3Client(s3.target);
+      for (const [key, body] of files) await client.send(new PutObjectCommand({ Bucket: 'scones', Key: key, Body: body }));
+      const out = join(root, 'out-2');
+      const { code, stdout, stderr } = await scones(['--data-dir', dataDir, '--model', modelDir, '--out', out, '--json', '--since', iso(0), '--until', iso(7)]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stderr).not.toContain('started a local stack');
+      const result = JSON.parse(stdout);
+      expect(result).toMatchObject({ ok: true, command: 'report', opened: false, summary: { endpointName: ENDPOINT, records: { analyzed: 72, malformed: 0 }, model: { jobName: 'cli-job' } } });
+      expect(result.summary.captureLocation).toBe(`s3://scones/data_capture/${ENDPOINT}/AllTraffic/`);
+      expect(result.report.startsWith(join(out, ENDPOINT))).toBe(true);
+    } finally {
+      await s3.stop();
+    }
+  });
 
-    const out = join(root, 'out-2');
-    const { code, stdout } = await scones(['--s3-dir', s3Dir, '--out', out, '--json', '--since', iso(0), '--until', iso(7)]);
-    expect(code).toBe(0);
-    const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ ok: true, command: 'report', opened: false, summary: { endpointName: ENDPOINT, records: { analyzed: 72, malformed: 0 }, model: { jobName: 'cli-job' } } });
-    expect(result.summary.captureLocation).toBe(`s3://scones/data_capture/${ENDPOINT}/AllTraffic/`);
-    expect(result.report.startsWith(join(out, ENDPOINT))).toBe(true);
+  describe('on the whole local stack', () => {
+    let stack: RunningStack;
+    let clients: ReturnType<typeof stackClients>;
+    beforeAll(async () => {
+      stack = await upDetached(join(root, 'stack'));
+      clients = stackClients(stack.env);
+      await ensureBucket(clients.s3, 'scones');
+      for (const [key, body] of files) await putObject(clients.s3, 'scones', key, body);
+      await putObject(clients.s3, 'scones', 'models/cli-job/manifest.json', JSON.stringify(manifest));
+    }, 120_000);
+    afterAll(async () => {
+      clients?.destroy();
+      await down(join(root, 'stack'));
+    });
+
+    it("compares with the model the endpoint serves (SageMaker's DescribeEndpoint, its config and model)", async () => {
+      const role = 'arn:aws:iam::000000000000:role/x';
+      await clients.sagemaker.send(new CreateModelCommand({ ModelName: 'cli-job-model', ExecutionRoleArn: role, PrimaryContainer: { Image: '811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1', ModelDataUrl: 's3://scones/models/cli-job/' } }));
+      await clients.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cli-job-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'cli-job-model', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] }));
+      await clients.sagemaker.send(new CreateEndpointCommand({ EndpointName: ENDPOINT, EndpointConfigName: 'cli-job-config' }));
+      const { code, stdout, stderr } = await scones(['--data-dir', stack.dataDir, '--out', join(root, 'out-6'), '--json', '--since', iso(0), '--until', iso(7)]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(stdout).summary).toMatchObject({ records: { analyzed: 72 }, model: { jobName: 'cli-job', manifest: 's3://scones/models/cli-job/manifest.json' } });
+    });
+
+    it('--target aws, pointed at the stack by the environment of `scones env`: the capture and models/<job>/manifest.json of the bucket', async () => {
+      const { code, stdout, stderr } = await scones(['--target', 'aws', '--bucket', 'scones', '--job', 'cli-job', '--out', join(root, 'out-7'), '--json', '--since', iso(0), '--until', iso(7)], awsTargetEnv(stack));
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(stdout).summary).toMatchObject({ captureLocation: `s3://scones/data_capture/${ENDPOINT}/AllTraffic/`, records: { analyzed: 72 }, model: { jobName: 'cli-job' } });
+    });
+
+    it('names a training job the stack does not have (exit 2)', async () => {
+      const { code, stderr } = await scones(['--data-dir', stack.dataDir, '--job', 'no-such-job', '--out', join(root, 'out-8')]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('--job no-such-job: no such training job on the local stack');
+    });
+  });
+
+  it('says there is no model to compare with on a fresh stack (exit 2)', async () => {
+    const dataDir = join(root, 'fresh');
+    const { code, stderr } = await scones(['--data-dir', dataDir, '--endpoint', 'nobody', '--out', join(root, 'out-9')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('no model to compare with: endpoint nobody is not deployed and no training job has completed on the local stack (name one with --job or --model)');
   });
 
   it('does not fail --open on a machine without a browser opener', async () => {

@@ -33,7 +33,7 @@ export function runWorkflowCommand(): Command {
     '\nExit status: 0 when every image passed or was rejected with THRESHOLD_CONFIDENCE_NOT_MET (the filter doing its job),\n1 when an image failed otherwise (ImageNotFound, an endpoint error, ...), 2 on a bad command line.',
   );
   return command.action(async (keys: string[], options: RunOptions) => {
-    // Loaded on use: the workflow engine, the SDK clients and the embedded S3 cost nothing to other commands.
+    // Loaded on use: the workflow engine, the SDK clients and the local stack cost nothing to other commands.
     const { run } = await import('./run-run.js');
     process.exitCode = await run(keys, options, command);
   });

@@ -25,7 +25,9 @@ import { startLocalS3 } from '@scones/stack-core/testing';
 import { DEFAULT_CACHE_DIR, DEFAULT_CLASS_LIST } from '../cli/library-defaults';
 
 // `scones stage` end to end, as a user runs it (tools/scones.js in a child process). Every test
-// has its own directories; S3 is the embedded server, started by the command itself.
+// has its own directories. S3 is the local stack's: the one running on --data-dir (here an
+// S3-only stack this test starts on that directory), or, when none runs, the one the command
+// starts for itself.
 const launcher = join(__dirname, '../../../../tools/scones.js');
 const BUNDLED = bundledSubsetPath()!;
 /** A download URL that cannot work (port 9, discard, is one fetch refuses to use): any download attempt fails at once. */
@@ -56,13 +58,15 @@ async function archiveServer(body: Buffer): Promise<{ url: string; requests: () 
   };
 }
 
-/** Every staged object in the embedded S3 kept in `s3Dir`, with its ETag (the MD5 of its bytes). */
-async function bucketSnapshot(s3Dir: string): Promise<Map<string, string>> {
-  const s3 = await startLocalS3({ directory: s3Dir });
+/** Every staged object in the bucket of the stack data directory `dataDir`, with its ETag (the MD5 of its bytes). */
+async function bucketSnapshot(dataDir: string): Promise<Map<string, string>> {
+  const s3 = await startLocalS3({ directory: dataDir, buckets: [] });
   try {
-    const client = createS3Client(s3.target);
-    const listings = await Promise.all(['data/train/', 'data/test/', 'data/train.lst', 'data/test.lst'].map((prefix) => listObjects(client, 'scones', prefix)));
-    return new Map(listings.flatMap((listing) => [...listing].map(([key, info]) => [key, info.etag] as const)).sort(([a], [b]) => a.localeCompare(b)));
+    const listing = await listObjects(createS3Client(s3.target), 'scones', 'data/').catch((error: Error) => {
+      if (error.name === 'NoSuchBucket' || /NoSuchBucket/.test(error.message)) return new Map<string, { etag: string }>();
+      throw error;
+    });
+    return new Map([...listing].map(([key, info]) => [key, info.etag] as const).sort(([a], [b]) => a.localeCompare(b)));
   } finally {
     await s3.stop();
   }
@@ -99,7 +103,7 @@ function wrongShapeTrainPickle(rows: number): Buffer {
 }
 
 describe('scones stage', () => {
-  // Generous: each test runs the CLI (and the embedded S3) two or three times, on a machine that may be busy.
+  // Generous: each test runs the CLI (and a local stack) two or three times, on a machine that may be busy.
   jest.setTimeout(180_000);
   let dirs: string[] = [];
   /** A directory of this test's own. */
@@ -158,27 +162,26 @@ describe('scones stage', () => {
     ]);
   });
 
-  it('uploads to the embedded S3, idempotently, and never touches the network with --source', async () => {
+  it('uploads to the stack running on --data-dir, creating the bucket, idempotently, and never touches the network with --source', async () => {
     const dir = await scratch();
     const fixture = await cifarFixtureArchive({ trainRows: 200, testRows: 100 });
     const site = await archiveServer(fixture);
     const source = join(dir, 'fixture.tar.gz');
     await writeFile(source, fixture);
-    const s3Dir = join(dir, 's3');
+    const dataDir = join(dir, 'stack');
+    // A stack of S3 alone on the data directory, with no bucket yet: the command finds it and uses it.
+    const s3 = await startLocalS3({ directory: dataDir, buckets: [] });
     const env = { SCONES_CIFAR_URL: site.url };
     try {
-      const first = await scones(['--source', source, '--s3-dir', s3Dir, '--json'], env);
+      const first = await scones(['--source', source, '--data-dir', dataDir, '--json'], env);
       expect(first.code).toBe(0);
+      expect(first.stderr).not.toContain('started a local stack');
       expect(JSON.parse(first.stdout)).toMatchObject({ location: 's3://scones/data/', source, sourceKind: 'file', files: { written: 6, skipped: 0 } });
-      const again = await scones(['--source', source, '--s3-dir', s3Dir, '--json'], env);
+      const again = await scones(['--source', source, '--data-dir', dataDir, '--json'], env);
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout).files).toEqual({ written: 0, skipped: 6, removedStale: 0 });
       expect(site.requests()).toBe(0);
-    } finally {
-      await site.stop();
-    }
-    const s3 = await startLocalS3({ directory: s3Dir });
-    try {
+
       const client = createS3Client(s3.target);
       expect([...(await listObjects(client, 'scones', 'data/train/')).keys()].sort()).toEqual([
         'data/train/bicycle_s_000008.png',
@@ -188,6 +191,63 @@ describe('scones stage', () => {
       ]);
       const lst = await client.send(new GetObjectCommand({ Bucket: 'scones', Key: 'data/train.lst' }));
       expect(await lst.Body!.transformToString()).toBe('8\t0\tbicycle_s_000008.png\n48\t1\tmotorcycle_s_000048.png\n108\t0\tbicycle_s_000108.png\n148\t1\tmotorcycle_s_000148.png\n');
+    } finally {
+      await site.stop();
+      await s3.stop();
+    }
+  });
+
+  it('starts a stack for itself when none runs on --data-dir, and leaves the data there', async () => {
+    const dir = await scratch();
+    const dataDir = join(dir, 'stack');
+    const source = join(dir, 'fixture.tar.gz');
+    await writeFile(source, await cifarFixtureArchive({ trainRows: 200, testRows: 100 }));
+    const { code, stderr } = await scones(['--source', source, '--data-dir', dataDir, '--json']);
+    expect(code).toBe(0);
+    expect(stderr).toContain('scones: started a local stack at http://127.0.0.1:');
+    expect(stderr).toContain(`(data in ${dataDir}; \`scones up\` keeps one running)`);
+    expect([...(await bucketSnapshot(dataDir)).keys()]).toEqual(
+      [
+        'data/test.lst',
+        'data/test/bicycle_s_000008.png',
+        'data/test/motorcycle_s_000048.png',
+        'data/train.lst',
+        'data/train/bicycle_s_000008.png',
+        'data/train/bicycle_s_000108.png',
+        'data/train/motorcycle_s_000048.png',
+        'data/train/motorcycle_s_000148.png',
+      ].sort(),
+    );
+  });
+
+  it('--target aws uploads to the bucket of the S3 the environment points at (it never creates one)', async () => {
+    const dir = await scratch();
+    const source = join(dir, 'fixture.tar.gz');
+    await writeFile(source, await cifarFixtureArchive({ trainRows: 200, testRows: 100 }));
+    const s3 = await startLocalS3({ buckets: ['aws-bucket'] });
+    try {
+      // What `eval "$(scones env)"` sets: the SDK's own environment, nothing of the local target.
+      const env = { AWS_ENDPOINT_URL: s3.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', SCONES_DATA_DIR: join(dir, 'unused') };
+      const staged = await scones(['--target', 'aws', '--bucket', 'aws-bucket', '--source', source, '--data-prefix', 'course/', '--json'], env);
+      expect({ code: staged.code, stderr: staged.code === 0 ? '' : staged.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(staged.stdout)).toMatchObject({ manifests: ['course/train.lst', 'course/test.lst'], files: { written: 6 } });
+      expect([...(await listObjects(createS3Client(s3.target), 'aws-bucket', '')).keys()].sort()).toEqual(
+        [
+          'course/test.lst',
+          'course/test/bicycle_s_000008.png',
+          'course/test/motorcycle_s_000048.png',
+          'course/train.lst',
+          'course/train/bicycle_s_000008.png',
+          'course/train/bicycle_s_000108.png',
+          'course/train/motorcycle_s_000048.png',
+          'course/train/motorcycle_s_000148.png',
+        ].sort(),
+      );
+      const missing = await scones(['--target', 'aws', '--bucket', 'no-such-bucket', '--source', source], env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('no-such-bucket');
+      expect(missing.stderr).toContain('NoSuchBucket');
+      expect(existsSync(join(dir, 'unused'))).toBe(false); // no local stack was involved
     } finally {
       await s3.stop();
     }
@@ -286,26 +346,26 @@ describe('scones stage', () => {
       ],
     ] as const)('%s: exit 1, a clear error, nothing written', async (_, make, args, message) => {
       const dir = await scratch();
-      const s3Dir = join(dir, 's3');
+      const dataDir = join(dir, 'stack');
       const previous = join(dir, 'previous.tar.gz');
       await writeFile(previous, await cifarFixtureArchive({ trainRows: 300, testRows: 100 }));
-      expect((await scones(['--source', previous, '--s3-dir', s3Dir])).code).toBe(0);
-      const before = await bucketSnapshot(s3Dir);
+      expect((await scones(['--source', previous, '--data-dir', dataDir])).code).toBe(0);
+      const before = await bucketSnapshot(dataDir);
       expect(before.size).toBe(10); // 8 images and 2 manifests
 
       const source = await make(dir);
-      const { code, stderr } = await scones(['--source', source, '--s3-dir', s3Dir, ...args]);
+      const { code, stderr } = await scones(['--source', source, '--data-dir', dataDir, ...args]);
       expect(code).toBe(1);
       expect(lastLine(stderr)).toContain(`scones stage: error: ${message(source)}`);
-      expect(await bucketSnapshot(s3Dir)).toEqual(before);
+      expect(await bucketSnapshot(dataDir)).toEqual(before);
     });
 
     it('into an empty bucket: nothing at all', async () => {
       const dir = await scratch();
-      const s3Dir = join(dir, 's3');
-      const { code } = await scones(['--source', await wrongShape(dir), '--s3-dir', s3Dir]);
+      const dataDir = join(dir, 'stack');
+      const { code } = await scones(['--source', await wrongShape(dir), '--data-dir', dataDir]);
       expect(code).toBe(1);
-      expect((await bucketSnapshot(s3Dir)).size).toBe(0);
+      expect((await bucketSnapshot(dataDir)).size).toBe(0);
     });
   });
 
@@ -319,9 +379,10 @@ describe('scones stage', () => {
     [['--target', 'aws', '--bucket', 'b', '--out', 'x'], '--out writes to a directory instead of S3; leave out --target aws'],
   ])('exits 2 on a bad command line, before any work: %j', async (args, message) => {
     const dir = await scratch();
-    const { code, stderr } = await scones([...args, '--s3-dir', join(dir, 's3'), '--cache-dir', join(dir, 'cache')], { SCONES_CIFAR_URL: UNREACHABLE });
+    const { code, stderr } = await scones([...args, '--data-dir', join(dir, 'stack'), '--cache-dir', join(dir, 'cache')], { SCONES_CIFAR_URL: UNREACHABLE });
     expect(code).toBe(2);
     expect(stderr).toContain(message);
-    expect(await readdir(dir)).toEqual([]); // no S3 data, no cache
+    expect(stderr).not.toContain('started a local stack');
+    expect(await readdir(dir)).toEqual([]); // no stack data, no cache
   });
 });

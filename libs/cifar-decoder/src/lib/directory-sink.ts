@@ -1,4 +1,4 @@
-import type { BucketLayout } from '@scones/payload-schemas';
+import { DEFAULT_BUCKET_LAYOUT, type BucketLayout } from '@scones/payload-schemas';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
@@ -53,7 +53,7 @@ export function directorySink(root: string, options: { layout?: BucketLayout } =
   };
 
   return {
-    location: join(out, 'data'),
+    location: join(out, (options.layout ?? DEFAULT_BUCKET_LAYOUT).dataPrefix),
 
     async write(files, { signal, onWritten }): Promise<SinkWriteResult> {
       const result: SinkWriteResult = { written: 0, skipped: 0, bytes: 0 };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StageOutputError } from '../errors';
-import type { BucketLayout } from '@scones/payload-schemas';
+import { DEFAULT_BUCKET_LAYOUT, type BucketLayout } from '@scones/payload-schemas';
 import { stageLayout, type SinkCommitResult, type SinkWriteResult, type StagedFile, type StageSink } from './stage-sink';
 
 /**
@@ -84,7 +84,7 @@ export function s3Sink(bucket: StageBucket, options: S3SinkOptions = {}): StageS
   };
 
   return {
-    location: `s3://${bucket.bucket}/data/`,
+    location: `s3://${bucket.bucket}/${(options.layout ?? DEFAULT_BUCKET_LAYOUT).dataPrefix}`,
 
     async write(files, { signal }): Promise<SinkWriteResult> {
       for await (const file of files) {

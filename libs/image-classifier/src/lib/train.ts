@@ -312,7 +312,8 @@ export async function fitNetwork(options: FitOptions): Promise<FitResult> {
         seconds: (performance.now() - epochStart) / 1000,
       };
       history.push(metrics);
-      const keep = config.selection === 'last' ? epoch === config.epochs - 1 : isBetter(metrics, best);
+      // Without validation there is nothing to select on: the last epoch is kept.
+      const keep = config.selection === 'last' || !validationEval ? epoch === config.epochs - 1 : isBetter(metrics, best);
       if (keep) {
         if (best) tf.dispose(best.weights);
         best = { epoch, accuracy: metrics.validationAccuracy, loss: metrics.validationLoss, weights: kept ?? model.getWeights().map((w) => tf.keep(tf.clone(w))) };

@@ -46,8 +46,13 @@ export class TrainingLogFollower {
     while (!signal.aborted) {
       await this.poll(signal).catch(() => undefined);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, intervalMs);
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }

@@ -63,6 +63,9 @@ describe('imageOutcomeOfExecution', () => {
     const wrapped = execution({ output: { ExecutedVersion: '$LATEST', Payload: { statusCode: 200, body: { inferences: [0.2, 0.8] } }, StatusCode: 200 } });
     expect(imageOutcomeOfExecution(wrapped).inferences).toEqual([0.2, 0.8]);
     expect(imageOutcomeOfExecution(execution({ output: { body: 'not json' } })).inferences).toBeUndefined();
+    // The course's filter returns `{"body": json.dumps(event)}`: the classifier's answer, wrapped again.
+    const rewrapped = execution({ output: { statusCode: 200, body: JSON.stringify({ statusCode: 200, body: JSON.stringify({ inferences: [0.1, 0.9] }) }) } });
+    expect(imageOutcomeOfExecution(rewrapped).inferences).toEqual([0.1, 0.9]);
   });
 
   it('counts an execution that timed out or was aborted as failed', () => {

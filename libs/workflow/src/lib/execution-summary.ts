@@ -79,11 +79,13 @@ function maybeJson(value: unknown): unknown {
  * them — also when `body` or `inferences` is a JSON string, or the result is still wrapped in the
  * `lambda:invoke` integration's `Payload` (a definition without `OutputPath`).
  */
-function inferencesOf(value: unknown): number[] | undefined {
-  const result = maybeJson(value) as { body?: unknown; Payload?: unknown } | null;
-  const body = maybeJson(result?.body ?? (maybeJson(result?.Payload) as { body?: unknown } | null)?.body) as { inferences?: unknown } | null;
-  const inferences = maybeJson(body?.inferences);
-  return Array.isArray(inferences) && inferences.length > 0 && inferences.every((p) => typeof p === 'number') ? (inferences as number[]) : undefined;
+function inferencesOf(value: unknown, depth = 0): number[] | undefined {
+  const result = maybeJson(value) as { body?: unknown; Payload?: unknown; inferences?: unknown } | null;
+  if (!result || typeof result !== 'object' || depth > 4) return undefined;
+  const inferences = maybeJson(result.inferences);
+  if (Array.isArray(inferences) && inferences.length > 0 && inferences.every((p) => typeof p === 'number')) return inferences as number[];
+  // A course filter may wrap the classifier's whole answer again: `{"body": json.dumps(event)}`.
+  return inferencesOf(result.Payload, depth + 1) ?? inferencesOf(result.body, depth + 1);
 }
 
 /** The error an execution that ended without one is counted under. */

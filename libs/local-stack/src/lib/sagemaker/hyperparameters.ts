@@ -4,12 +4,14 @@
  * weight_decay, image_shape's side); required as by the algorithm: num_classes,
  * num_training_samples. Every other one (num_layers, use_pretrained_model, optimizer,
  * augmentation_type…) is accepted, recorded in the job, and named in its log as not honoured.
- * Two extensions of the local stack: `scones_preset` (`full` default, `quick` for smoke runs: a
- * narrow ResNet-9) and `scones_class_names` (comma-separated; default `class_0`, `class_1`, …) —
+ * Three extensions of the local stack: `scones_preset` (`full` default, `quick` for smoke runs),
+ * `scones_class_names` (comma-separated; default `class_0`, `class_1`, …) and `scones_seed` —
  * leave them out of requests to AWS, whose algorithm refuses hyperparameters it does not know.
  */
 export interface TrainerSettings {
   preset: 'full' | 'quick';
+  /** `scones_seed`: the trainer's random seed (split, initialisation, augmentation); default the trainer's. */
+  seed?: number;
   classNames: string[];
   numTrainingSamples: number;
   /** Overrides of the preset's configuration. */
@@ -80,6 +82,9 @@ export function trainerSettings(hyperParameters: Readonly<Record<string, string>
     throw new HyperparameterError(`hyperparameter scones_class_names: expected ${numClasses} distinct comma-separated names (num_classes), got ${JSON.stringify(namesText)}`);
   }
 
+  const seedText = get('scones_seed');
+  const seed = seedText === undefined ? undefined : integer('scones_seed', seedText, 0);
+
   const epochs = get('epochs');
   if (epochs !== undefined) config.epochs = integer('epochs', epochs, 1);
   const batch = get('mini_batch_size');
@@ -105,11 +110,11 @@ export function trainerSettings(hyperParameters: Readonly<Record<string, string>
   const multiLabel = get('multi_label');
   if (multiLabel !== undefined && multiLabel.trim() !== '0') throw new HyperparameterError('hyperparameter multi_label: the local trainer does single-label classification only (multi_label=0)');
 
-  const known = new Set(['num_classes', 'num_training_samples', 'scones_preset', 'scones_class_names', 'epochs', 'mini_batch_size', 'learning_rate', 'momentum', 'weight_decay', 'image_shape', 'multi_label']);
+  const known = new Set(['num_classes', 'num_training_samples', 'scones_preset', 'scones_class_names', 'scones_seed', 'epochs', 'mini_batch_size', 'learning_rate', 'momentum', 'weight_decay', 'image_shape', 'multi_label']);
   for (const [name, value] of Object.entries(hyperParameters)) {
     if (known.has(name)) continue;
     const why = ALGORITHM_ONLY[name];
     notHonoured.push(`${name}=${value}: ${why ?? 'not a hyperparameter of the image-classification algorithm the local trainer stands in for'}`);
   }
-  return { preset: presetText, classNames, numTrainingSamples, config, notHonoured };
+  return { preset: presetText, classNames, numTrainingSamples, config, notHonoured, ...(seed !== undefined ? { seed } : {}) };
 }

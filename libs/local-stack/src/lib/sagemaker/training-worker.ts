@@ -152,7 +152,7 @@ export async function trainingWorkerMain(): Promise<number> {
     await layOut(channels, join(trainerRoot, 'data'));
 
     send({ type: 'status', status: 'Training', message: 'Training image download completed. Training in progress.' });
-    logLine(`Training with the local trainer: preset ${settings.preset}, classes ${settings.classNames.join(', ')}, overrides ${JSON.stringify(settings.config)}`);
+    logLine(`Training with the local trainer: preset ${settings.preset}, seed ${settings.seed ?? 'default'}, classes ${settings.classNames.join(', ')}, overrides ${JSON.stringify(settings.config)}`);
     const started = performance.now();
     const modelDirectory = join(work, 'model');
     const result = await runLocalTrainingJob({
@@ -162,6 +162,7 @@ export async function trainingWorkerMain(): Promise<number> {
       destination: modelDirectory,
       preset: settings.preset,
       config: settings.config,
+      ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
       signal: abort.signal,
       onRead: (name, read, total) => {
         if (read !== total) return;
