@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -125,6 +126,8 @@ export async function trainingWorkerMain(): Promise<number> {
   const config = channel.config;
   const send = (message: TrainingWorkerMessage) => channel.send(message);
   const abort = new AbortController();
+  // Every channel download, S3 request and training step listens to it: many listeners are expected.
+  setMaxListeners(1000, abort.signal);
   void channel.stopped.then((why) => abort.abort(new Error(why === 'stop' ? 'stopped by StopTrainingJob' : 'the local stack went away')));
   const s3 = new S3Client(s3ClientConfigFromEnvironment());
   const work = config.workDirectory;
