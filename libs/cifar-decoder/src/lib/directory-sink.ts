@@ -53,7 +53,8 @@ export function directorySink(root: string, options: { layout?: BucketLayout } =
   };
 
   return {
-    location: join(out, (options.layout ?? DEFAULT_BUCKET_LAYOUT).dataPrefix),
+    // A directory is named without the prefix's trailing slash, as `ls` and shells print it.
+    location: join(out, (options.layout ?? DEFAULT_BUCKET_LAYOUT).dataPrefix).replace(/(.)\/+$/, '$1'),
 
     async write(files, { signal, onWritten }): Promise<SinkWriteResult> {
       const result: SinkWriteResult = { written: 0, skipped: 0, bytes: 0 };

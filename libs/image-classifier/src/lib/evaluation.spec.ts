@@ -36,6 +36,6 @@ describe('computeBaseline', () => {
   it('collects confidences, predicted class counts and per-image brightness', () => {
     const dark = { width: 1, height: 1, data: Uint8Array.from([0, 51, 255]) };
     const b = computeBaseline([dark, dark], [[0.8, 0.2], [0.3, 0.7]], 2);
-    expect(b).toEqual({ count: 2, confidences: [0.8, 0.7], predictedClassCounts: [1, 1], brightness: { r: [0, 0], g: [0.2, 0.2], b: [1, 1] } });
+    expect(b).toEqual({ count: 2, confidences: [0.8, 0.7], predictedClassCounts: [1, 1], brightness: { r: [0, 0], g: [0.2, 0.2], b: [1, 1] }, imageSizes: { '1x1': 2 } });
   });
 });

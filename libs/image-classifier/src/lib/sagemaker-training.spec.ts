@@ -1,6 +1,7 @@
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createTrainingJobRequest, imageClassificationImageUri, runSageMakerTrainingJob } from './sagemaker-training';
+import { imageClassificationImageUri } from './algorithm-images';
+import { createTrainingJobRequest, runSageMakerTrainingJob } from './sagemaker-training';
 
 const OPTIONS = {
   jobName: 'scones-image-classification-2024-01-01-00-00-00-000',
