@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@scones/stack-core';
 import { AwsError } from '@scones/stack-core';
@@ -25,6 +26,14 @@ export interface FunctionRunnerOptions {
   workerCommand: readonly string[];
   /** Where the Python bootstrap is written. */
   pythonBootstrap: string;
+  /**
+   * Where each execution environment gets its own directory that plays the part of `/tmp`: on
+   * Lambda every environment has a private `/tmp`, and the course's serialize function writes
+   * `/tmp/image.png`, so concurrent environments sharing the machine's `/tmp` would swap images.
+   */
+  scratchDirectory: string;
+  /** The stack's data directory (absolute): never redirected, even when it is under /tmp. */
+  stackDataDirectory: string;
   /** The stack's SDK environment (endpoint, credentials, region). */
   sdkEnvironment(): Record<string, string>;
   /** `node_modules` that play the part of the runtime-provided AWS SDK for Node.js functions. */
@@ -68,6 +77,8 @@ export class FunctionRunner {
   private readonly draining = new Set<FunctionEnvironments>();
   private readonly reaper: NodeJS.Timeout;
   private closed = false;
+  /** Each environment's /tmp is removed when its process ends; close() waits for that. */
+  private readonly scratchRemovals = new Set<Promise<void>>();
   invocations = 0;
 
   constructor(private readonly options: FunctionRunnerOptions) {
@@ -89,6 +100,10 @@ export class FunctionRunner {
       const launch = await this.launch(record, root);
       const spawned = performance.now();
       process = new RuntimeProcess(launch);
+      const scratch = launch.env.SCONES_LAMBDA_TMP;
+      const removal = process.exited().then(() => rm(scratch, { recursive: true, force: true }).catch(() => undefined));
+      this.scratchRemovals.add(removal);
+      void removal.then(() => this.scratchRemovals.delete(removal));
       process.logSink = (text) => log.append(text);
       const ready = await process.ready(Math.max(INIT_TIMEOUT_MS, record.timeout * 1000));
       if (ready.kind !== 'ready') {
@@ -150,6 +165,7 @@ export class FunctionRunner {
     this.current.clear();
     this.draining.clear();
     await Promise.all(all.map((e) => e.pool.close()));
+    await Promise.all(this.scratchRemovals);
   }
 
   private reap(): void {
@@ -168,7 +184,15 @@ export class FunctionRunner {
 
   private async launch(record: FunctionRecord, root: string): Promise<RuntimeLaunch> {
     const family = runtimeFamily(record.runtime);
-    const env = this.environmentVariables(record, root, family);
+    await mkdir(this.options.scratchDirectory, { recursive: true });
+    const scratch = await mkdtemp(join(this.options.scratchDirectory, 'env-'));
+    // The function's own variables cannot move it: TMPDIR and the redirect of /tmp are the runtime's.
+    const env: Record<string, string> = {
+      ...this.environmentVariables(record, root, family),
+      TMPDIR: scratch,
+      SCONES_LAMBDA_TMP: scratch,
+      SCONES_STACK_DATA_DIR: this.options.stackDataDirectory,
+    };
     const logStreamName = env.AWS_LAMBDA_LOG_STREAM_NAME;
     if (family === 'python') return { command: await this.options.python(), args: [this.options.pythonBootstrap], env, cwd: root, logStreamName };
     const [command, ...args] = this.options.workerCommand;

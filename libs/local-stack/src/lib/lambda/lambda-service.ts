@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { LocalStackError } from '@scones/stack-core';
 import { AwsError } from '@scones/stack-core';
@@ -94,6 +95,8 @@ export function createLambdaService(stack: StackContext, options: LambdaServiceO
   const store = new JsonStore<FunctionRecord>(join(root, 'functions'));
   const code = new CodeStore(join(root, 'code'));
   const bootstrap = join(root, 'runtime', 'python', 'bootstrap.py');
+  // Each execution environment's private /tmp, under <dataDir>/lambda/tmp/ (emptied at start).
+  const scratch = join(root, 'tmp');
   const functions = new Map<string, FunctionRecord>();
   let python: Promise<string> | undefined;
   const pythonCommand = () =>
@@ -113,6 +116,8 @@ export function createLambdaService(stack: StackContext, options: LambdaServiceO
     python: pythonCommand,
     workerCommand: stack.workerCommand,
     pythonBootstrap: bootstrap,
+    scratchDirectory: scratch,
+    stackDataDirectory: resolve(stack.dataDir),
     sdkEnvironment: () => stack.sdkEnvironment(),
     nodeModules: join(workspaceRoot(), 'node_modules'),
     logger: stack.logger,
@@ -494,6 +499,8 @@ export function createLambdaService(stack: StackContext, options: LambdaServiceO
     invoke,
     async start() {
       await writeFileAtomic(bootstrap, PYTHON_BOOTSTRAP_SOURCE);
+      // What environments of a stack that was killed left in their /tmp.
+      await rm(scratch, { recursive: true, force: true });
       for (const { name, value } of await store.list()) functions.set(name, value);
       const inUse = new Set([...functions.values()].map((r) => r.codeSha256));
       await code.collect(inUse, true);

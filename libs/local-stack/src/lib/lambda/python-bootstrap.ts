@@ -499,6 +499,68 @@ class _BotocoreSessionHook(object):
         return spec
 
 
+def _private_tmp(private):
+    """Lambda gives every execution environment its own /tmp. Environments here share the
+    machine's, so paths under /tmp are redirected to this environment's own directory: the
+    course's serialize function writes /tmp/image.png, and concurrent executions would otherwise
+    read each other's images. Covers open() and the os functions that name files (which os.path,
+    shutil, tempfile, glob, pathlib and boto3's downloads use); not native code or subprocesses
+    (they get TMPDIR). What really lives under /tmp is left alone: this directory itself, the
+    stack's data directory (the function's code is there) and the interpreter's own files."""
+    import builtins
+    import functools
+    import io
+
+    keep = [private, os.environ.get("SCONES_STACK_DATA_DIR", ""), sys.prefix, sys.base_prefix, sys.exec_prefix] + list(sys.path)
+    keep = sorted({os.path.normpath(p) for p in keep if p and os.path.isabs(p) and os.path.normpath(p).startswith("/tmp/")})
+
+    def redirected(text):
+        if text != "/tmp" and not text.startswith("/tmp/"):
+            return None
+        normal = os.path.normpath(text)
+        for root in keep:
+            if normal == root or normal.startswith(root + "/"):
+                return None
+        return private + text[4:]
+
+    def mapped(path):
+        if isinstance(path, str):
+            text = path
+        elif isinstance(path, bytes) or hasattr(path, "__fspath__"):
+            text = os.fspath(path)
+        else:
+            return path
+        if isinstance(text, bytes):
+            try:
+                target = redirected(os.fsdecode(text))
+            except Exception:
+                return path
+            return path if target is None else os.fsencode(target)
+        target = redirected(text)
+        return path if target is None else target
+
+    def redirect(function, count):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if args:
+                args = tuple(mapped(a) if i < count else a for i, a in enumerate(args))
+            for key in ("file", "path", "src", "dst"):
+                if key in kwargs:
+                    kwargs[key] = mapped(kwargs[key])
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("open", "stat", "lstat", "access", "chmod", "chown", "listdir", "scandir", "mkdir", "rmdir",
+                 "remove", "unlink", "utime", "truncate", "readlink", "chdir", "mkfifo", "statvfs", "pathconf"):
+        if hasattr(os, name):
+            setattr(os, name, redirect(getattr(os, name), 1))
+    for name in ("rename", "replace", "link", "symlink"):
+        if hasattr(os, name):
+            setattr(os, name, redirect(getattr(os, name), 2))
+    builtins.open = io.open = redirect(io.open, 1)
+
+
 def _watch_parent(parent):
     # The stack died while a handler runs (the control channel is read only between invocations).
     while True:
@@ -525,6 +587,8 @@ def main():
     sys.stdout = _LogStream("<stdout>", 1)
     sys.stderr = _LogStream("<stderr>", 2)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    if os.environ.get("SCONES_LAMBDA_TMP"):
+        _private_tmp(os.environ["SCONES_LAMBDA_TMP"])
     if os.environ.get("AWS_ENDPOINT_URL"):
         sys.meta_path.insert(0, _BotocoreSessionHook())
     try:

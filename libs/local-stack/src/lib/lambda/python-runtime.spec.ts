@@ -1,5 +1,7 @@
 import { CreateFunctionCommand, LambdaClient, UpdateFunctionConfigurationCommand, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mkdtemp, readFile, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../../testing';
 import type { LogsService } from '../logs/logs-service';
 import { createLambdaService, type LambdaService } from './lambda-service';
@@ -246,6 +248,60 @@ describe('Python runtime concurrency', () => {
     } finally {
       await two.dispose();
       await one.dispose();
+    }
+  });
+
+  it('gives each execution environment its own /tmp, as Lambda does, and removes it with the environment', async () => {
+    // Both environments write /tmp/image.png before either reads it back (they wait for each
+    // other's marker outside /tmp): with one shared /tmp, one of them would read the other's.
+    const source = [
+      'import os, pathlib, shutil, tempfile, time',
+      '',
+      'def lambda_handler(event, context):',
+      '    with open("/tmp/image.png", "w") as f:',
+      '        f.write(event["value"])',
+      '    shutil.copyfile("/tmp/image.png", "/tmp/copy.png")',
+      '    os.rename("/tmp/copy.png", "/tmp/moved.png")',
+      '    open(os.path.join(event["markers"], event["value"]), "w").close()',
+      '    deadline = time.time() + 60',
+      '    while not os.path.exists(os.path.join(event["markers"], event["other"])) and time.time() < deadline:',
+      '        time.sleep(0.01)',
+      '    return {',
+      '        "read": pathlib.Path("/tmp/image.png").read_text(),',
+      '        "moved": open(b"/tmp/moved.png", "rb").read().decode(),',
+      '        "listing": sorted(os.listdir("/tmp")),',
+      '        "tempdir": os.path.realpath(tempfile.gettempdir()),',
+      '        "real": os.environ["SCONES_LAMBDA_TMP"],',
+      '        "own": open(os.path.join(os.path.dirname(__file__), "labels.txt")).read(),',
+      '    }',
+      '',
+    ].join('\n');
+    const two = await harness({ maxEnvironmentsPerFunction: 2 });
+    // Under the stack's data directory: a real directory the redirect leaves alone (the data
+    // directory of a test stack is itself under the machine's /tmp).
+    const markers = await mkdtemp(join(two.stack.dataDir, 'markers-'));
+    try {
+      await two.create('private-tmp', { 'lambda_function.py': source, 'labels.txt': 'bicycle,motorcycle' });
+      const [a, b] = await Promise.all([
+        two.invoke('private-tmp', { value: 'a', other: 'b', markers }),
+        two.invoke('private-tmp', { value: 'b', other: 'a', markers }),
+      ]);
+      expect([a.functionError, b.functionError, a.payload]).toEqual([undefined, undefined, expect.stringContaining("read")]);
+      const results = [a.json, b.json] as Array<{ read: string; moved: string; listing: string[]; tempdir: string; real: string; own: string }>;
+      expect(results.map((r) => [r.read, r.moved])).toEqual([['a', 'a'], ['b', 'b']]);
+      for (const r of results) {
+        expect(r.listing).toEqual(['image.png', 'moved.png']);
+        // The package's own files are read where they are (the code directory is under /tmp here too).
+        expect(r.own).toBe('bicycle,motorcycle');
+        expect(r.tempdir).toBe(await realpath(r.real));
+        expect(r.real.startsWith(join(two.stack.dataDir, 'lambda', 'tmp'))).toBe(true);
+        expect(await readFile(join(r.real, 'image.png'), 'utf8')).toBe(r.read);
+      }
+      expect(results[0].real).not.toBe(results[1].real);
+      await two.lambda.close?.();
+      for (const r of results) await expect(stat(r.real)).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await two.dispose();
     }
   });
 

@@ -48,8 +48,12 @@ describe("the course's workflow: starter-style Python functions and a console-ex
     }
     runtime.destroy();
     const tops = [...predictions.values()].map((p) => Math.max(...p)).sort((a, b) => a - b);
-    // Between the middle answers, so some images pass and some do not (the model is untrained).
-    threshold = (tops[2] + tops[3]) / 2;
+    // In the widest gap between the answers of images 2–5, so some images pass and some do not
+    // (the model is untrained), and an answer that differs in its last digits when the endpoint
+    // batches concurrent requests cannot cross the threshold.
+    const cut = [1, 2, 3, 4].reduce((best, i) => (tops[i] - tops[i - 1] > tops[best] - tops[best - 1] ? i : best), 1);
+    expect(tops[cut] - tops[cut - 1]).toBeGreaterThan(1e-4);
+    threshold = (tops[cut] + tops[cut - 1]) / 2;
     const withThreshold = (code: string) => code.replace(/0?\.93\b/g, threshold.toFixed(8));
     await Promise.all([
       createFunction(stack, 'serializeImageData', { 'lambda_function.py': SERIALIZE_PY }, python),
