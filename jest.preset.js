@@ -23,4 +23,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.spec\\.ts$'],
   coverageReporters: ['text-summary', 'html'],
   maxWorkers: 2,
+  // Jest's 5 s default fails tests that start a real CLI (aws, python3, node) when another process
+  // keeps both cores busy; a test that hangs still fails, after a minute. No test asserts a duration.
+  testTimeout: 60_000,
 };

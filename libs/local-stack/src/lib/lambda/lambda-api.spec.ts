@@ -81,7 +81,8 @@ describe('Lambda API (JS SDK v3)', () => {
   });
 
   it('invokes RequestResponse, Event (202, in the background) and DryRun (204)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'scones-lambda-event-'));
+    // Not under /tmp, which is the environment's own there, as on Lambda: in the stack's data directory.
+    const dir = await mkdtemp(join(stack.dataDir, 'events-'));
     try {
       // The function records each event in a file of the test's own directory.
       await client.send(new CreateFunctionCommand(pythonFunction('invoke-types', { 'lambda_function.py': 'import json\n\ndef lambda_handler(event, context):\n    with open(event["file"], "a") as f:\n        f.write(json.dumps(event["n"]) + "\\n")\n    return {"n": event["n"]}\n' })));
