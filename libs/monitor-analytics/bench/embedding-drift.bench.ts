@@ -24,6 +24,7 @@ import {
   seededRandom,
   type MonitoringBaseline,
 } from '../src/index';
+import { WHITENING_SHRINKAGE } from '../src/lib/embedding-drift';
 
 const SHARED = join(__dirname, '../../../../shared/data');
 const WINDOW = 400;
@@ -104,8 +105,9 @@ async function main() {
     '',
     'Command: `npx nx run monitor-analytics:bench-embedding-drift -- --model <artifact>` (`node tools/run-ts.js libs/monitor-analytics/bench/embedding-drift.bench.ts --model <artifact>`)  ',
     `Date: ${new Date().toISOString().slice(0, 10)}  `,
-    `Model: ${baseline.jobName} (${baseline.source}); penultimate-layer embeddings of ${baseline.embedding.validation.columns} values, baseline ${baseline.embedding.validation.rows} validation and ${baseline.embedding.training.rows} training images.  `,
-    `Test: MMD² with a Gaussian kernel (bandwidth ${rules.bandwidth.toFixed(4)}, the validation median), ${policy.embeddingPermutations} permutations, violation when p < ${alpha.toFixed(5)} (0.01 over ${Math.round(policy.significanceLevel / alpha)} tests).  `,
+    `Model: ${baseline.jobName} (${baseline.source}); stage features of ${baseline.embedding.validation.columns} values (per-channel mean and standard deviation of every pooled feature map), baseline ${baseline.embedding.validation.rows} validation and ${baseline.embedding.training.rows} training images.  `,
+    `Test: each input's atypicality = mean Mahalanobis distance (training covariance, shrinkage ${WHITENING_SHRINKAGE}) to its ${rules.neighbours} nearest training images; ` +
+      `the distinct inputs' atypicalities against the ${baseline.embedding.validation.rows} validation images' by the log-rank (Savage scores) permutation test, ${policy.embeddingPermutations} permutations, violation when p < ${alpha.toFixed(5)} (0.01 over ${Math.round(policy.significanceLevel / alpha)} tests).  `,
     `Windows: ${WINDOW} requests drawn with replacement; "test" = the CIFAR-100 test split's ${test.length} bicycles and motorcycles only; "25 % foreign" = ${WINDOW - WINDOW * FOREIGN_SHARE} from the test split and ${WINDOW * FOREIGN_SHARE} from ${foreign.length} images of 97 other classes. ${windows} windows each.`,
     '',
     '| windows | flagged | goal | distinct images (median) | out-of-distribution share (mean) | test time per window (median) |',
@@ -113,7 +115,7 @@ async function main() {
     `| test split only | ${falseAlarms} / ${windows} | ≤ ${GOALS.falseAlarms} — ${met(falseAlarms <= (GOALS.falseAlarms * windows) / 100)} | ${median(clean.map((x) => x.distinct))} | ${(mean(clean.map((x) => x.ood)) * 100).toFixed(1)} % | ${median(clean.map((x) => x.ms)).toFixed(0)} ms |`,
     `| 25 % other classes | ${detections} / ${windows} | ≥ ${GOALS.detections} — ${met(detections >= (GOALS.detections * windows) / 100)} | ${median(mixed.map((x) => x.distinct))} | ${(mean(mixed.map((x) => x.ood)) * 100).toFixed(1)} % | ${median(mixed.map((x) => x.ms)).toFixed(0)} ms |`,
     '',
-    `Out of distribution: farther from every training image than ${(DEFAULT_OOD_QUANTILE * 100).toFixed(0)} % of validation images (distance > ${rules.oodThreshold.toFixed(4)}); ${((1 - DEFAULT_OOD_QUANTILE) * 100).toFixed(0)} % expected on healthy traffic. ` +
+    `Out of distribution: more atypical than ${(DEFAULT_OOD_QUANTILE * 100).toFixed(0)} % of validation images (atypicality > ${rules.oodThreshold.toFixed(4)}); ${((1 - DEFAULT_OOD_QUANTILE) * 100).toFixed(0)} % expected on healthy traffic. ` +
       `Embedding: ${embedMs.toFixed(2)} ms per image (${test.length + foreign.length} images). All ${2 * windows} tests: ${seconds.toFixed(1)} s.`,
     '',
   ].join('\n');

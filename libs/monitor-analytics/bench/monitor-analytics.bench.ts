@@ -121,7 +121,7 @@ async function main() {
     '',
     `Command: \`npx nx run monitor-analytics:bench\` (\`node tools/run-ts.js libs/monitor-analytics/bench/monitor-analytics.bench.ts\`)  `,
     `Date: ${new Date().toISOString().slice(0, 10)}  `,
-    `Data: ${RECORDS.toLocaleString('en-US')} SageMaker data-capture records (32×32 PNG inputs, 2-class outputs) in ${files.size} JSONL files, ${(bytes / 2 ** 20).toFixed(0)} MiB; baseline of 100 validation and 900 training images. Model: the full preset's network (${TRAINING_PRESETS.full.architecture} ${TRAINING_PRESETS.full.widths.join('-')}), untrained: the same computation as the trained one. Median of ${REPEATS} runs. Each run reads every line, validates it with the zod schema, computes all metrics, embeds the sample with the model (wasm) and runs every drift check (the embedding test: MMD, 2 000 permutations).`,
+    `Data: ${RECORDS.toLocaleString('en-US')} SageMaker data-capture records (32×32 PNG inputs, 2-class outputs) in ${files.size} JSONL files, ${(bytes / 2 ** 20).toFixed(0)} MiB; baseline of 100 validation and 900 training images. Model: the full preset's network (${TRAINING_PRESETS.full.architecture} ${TRAINING_PRESETS.full.widths.join('-')}), untrained: the same computation as the trained one. Median of ${REPEATS} runs. Each run reads every line, validates it with the zod schema, computes all metrics, embeds the sample with the model (wasm) and runs every drift check (the embedding test: whitened 5-nearest-training distances, log-rank test with 2 000 permutations).`,
     '',
     '| case | seconds | µs / record | records / s |',
     '|---|---:|---:|---:|',

@@ -62,7 +62,7 @@ export {
   type EmbeddedInput,
   type ImageEmbedder,
 } from './lib/embedding-drift';
-export { mmdPermutationTest, nearestNeighbourDistances, medianPairwiseDistance, matrixFromRows, type Matrix, type MmdTestResult } from './lib/embedding-statistics';
+export type { Matrix, RankTestResult } from './lib/embedding-statistics';
 export {
   statisticsFile,
   constraintsFile,

@@ -19,7 +19,7 @@ describe('computeBaseline', () => {
     expect(baseline.imageSizes).toEqual({ '32x32': 2, '48x32': 1 });
     expect(baseline.predictedClassCounts).toEqual([2, 1]);
     const embedding = baseline.embedding!;
-    expect(embedding).toMatchObject({ layer: 'penultimate', normalization: 'l2', validation: { rows: 3, columns: 2 }, training: { rows: 2, columns: 2 } });
+    expect(embedding).toMatchObject({ layer: 'stages', normalization: 'l2', validation: { rows: 3, columns: 2 }, training: { rows: 2, columns: 2 } });
     expect(Array.from(decodeFloat32Matrix(embedding.validation))).toEqual([0.6000000238418579, 0.800000011920929, 0, 1, 1, 0]);
     // A zero vector has no direction: it stays zero rather than becoming NaN.
     expect(Array.from(decodeFloat32Matrix(embedding.training))).toEqual([0.6000000238418579, 0.800000011920929, 0, 0]);

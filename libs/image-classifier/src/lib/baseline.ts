@@ -2,7 +2,7 @@ import { encodeFloat32Matrix, type MonitoringBaseline } from '@scones/payload-sc
 import { argMax } from './evaluation';
 import { channelMeans, type RgbImage } from './image-decode';
 
-/** Penultimate-layer features ({@link embedImages}) of the validation and the training images. */
+/** Stage features ({@link embedImages}) of the validation and the training images. */
 export interface BaselineEmbeddings {
   validation: readonly Float32Array[];
   training: readonly Float32Array[];
@@ -19,10 +19,9 @@ export function l2Normalize(v: ArrayLike<number>): Float32Array {
 /**
  * The monitoring baseline from validation images and the model's predictions on them: what
  * healthy traffic looks like (confidence distribution, class mix, input brightness and sizes),
- * and, given their embeddings, the model's own view of the validation and training images. The
- * embeddings are stored L2-normalised: distances between unit vectors depend on the direction of
- * the features, not on how strongly an image excites them, the usual choice for nearest-neighbour
- * out-of-distribution detection (Sun et al., 2022).
+ * and, given their embeddings, the model's own view of the validation and training images (the
+ * stage features: per-channel mean and spread of every pooled feature map). Stored L2-normalised,
+ * as traffic embeddings are treated by the monitor.
  */
 export function computeBaseline(
   images: readonly RgbImage[],
@@ -53,7 +52,7 @@ export function computeBaseline(
       throw new RangeError(`${embeddings.validation.length} validation embeddings for ${images.length} validation images`);
     }
     baseline.embedding = {
-      layer: 'penultimate',
+      layer: 'stages',
       normalization: 'l2',
       validation: encodeFloat32Matrix(embeddings.validation.map(l2Normalize)),
       training: encodeFloat32Matrix(embeddings.training.map(l2Normalize)),

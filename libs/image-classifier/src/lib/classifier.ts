@@ -17,9 +17,11 @@ export interface Classifier {
   /** Decodes PNG/JPEG bytes ({@link decodeImage}), then {@link Classifier.predictImages}. */
   predict(images: Uint8Array[]): Promise<number[][]>;
   /**
-   * Penultimate-layer features of each image (the input of the final classification layer, after
-   * global pooling; {@link embeddingSize} values each), same preprocessing as predictions, no
-   * test-time flip; batches internally. For embedding drift.
+   * Stage features of each image: the spatial mean and standard deviation of every channel of
+   * each feature map the network pools (every resolution it works at, down to the map the final
+   * layer's input is averaged from), each stage's block unit-length; {@link embeddingSize} values
+   * each, same preprocessing as predictions, no test-time flip; batches internally. For embedding
+   * drift and out-of-distribution monitoring.
    */
   embed(images: RgbImage[]): Promise<Float32Array[]>;
   /** Length of each {@link Classifier.embed} vector. */

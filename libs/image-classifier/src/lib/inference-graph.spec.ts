@@ -51,8 +51,7 @@ describe('compileInferenceGraph', () => {
     const [kernel, bias] = model.getLayer('logits').getWeights();
     const fromFeatures = tf.tidy(() => tf.softmax(tf.add(tf.matMul(features, kernel), bias)));
     expect(maxDifference(fromFeatures, expected)).toBeLessThan(1e-5);
-    expect(graph.embeddingSize).toBe(features.shape[1]);
-    expect(graph.embeddingSize).toBe(config.widths[config.widths.length - 1]);
+    expect(features.shape[1]).toBe(config.widths[config.widths.length - 1]);
     tf.dispose([probabilities, features, fromFeatures]);
     // The graph owns copies (it outlives a disposed model) and frees exactly what it holds.
     const beforeModelDisposal = tf.memory().numTensors;
@@ -64,6 +63,50 @@ describe('compileInferenceGraph', () => {
     expect(tf.memory().numTensors).toBe(base - freedWithModel);
     tf.dispose([x, expected]);
   });
+
+  it.each([
+    // The stem's map and each stage's before the 2×2 pools, and the last map before the global pool.
+    ['compact', { architecture: 'compact', stemWidth: 8, widths: [8, 16], blocks: [0, 1] }, [8, 8, 16]],
+    // ResNet-9 pools after each later stage's first conv, then averages the last map.
+    ['ResNet-9', { architecture: 'resnet9', widths: [4, 8, 8], blocks: [0, 1, 1] }, [8, 8, 8]],
+    // Strided convolutions, no pooling layer: the last map only.
+    ['CIFAR ResNet', { architecture: 'resnet', widths: [4, 8], blocks: [1, 1] }, [8]],
+  ] as Array<[string, Omit<ResNetConfig, 'numClasses' | 'inputSize' | 'seed'>, number[]]>)(
+    '%s: embeds each pooled map as the unit-length block of its channels’ means and standard deviations',
+    (_, config, stageChannels) => {
+      const model = trainedLike(config);
+      const x = preprocess([barImage(0, 1), barImage(1, 2)], P);
+      const graph = compileInferenceGraph(model);
+      const embedding = tf.tidy(() => graph.embed(x));
+      expect(graph.embeddingSize).toBe(stageChannels.reduce((s, c) => s + 2 * c, 0));
+      expect(embedding.shape).toEqual([2, graph.embeddingSize]);
+      const rows = embedding.arraySync();
+      for (const row of rows) {
+        let offset = 0;
+        for (const c of stageChannels) {
+          const block = row.slice(offset, offset + 2 * c);
+          expect(Math.hypot(...block)).toBeCloseTo(1, 5);
+          // Standard deviations are never negative.
+          expect(Math.min(...block.slice(c))).toBeGreaterThanOrEqual(0);
+          offset += 2 * c;
+        }
+      }
+      // The last block's means point the way of the final layer's input (its global average).
+      const last = stageChannels[stageChannels.length - 1];
+      const features = tf.tidy(() => graph.run(x).features);
+      features.arraySync().forEach((f, i) => {
+        const means = rows[i].slice(graph.embeddingSize - 2 * last, graph.embeddingSize - last);
+        const cosine = f.reduce((s, v, k) => s + v * means[k], 0) / (Math.hypot(...f) * Math.hypot(...means));
+        expect(cosine).toBeCloseTo(1, 5);
+      });
+      // Different images, different descriptions.
+      expect(rows[0]).not.toEqual(rows[1]);
+      tf.dispose([embedding, features, x]);
+      graph.dispose();
+      model.dispose();
+      expect(() => graph.embed(x)).toThrow('was disposed');
+    },
+  );
 
   it('refuses a layer kind it does not know, naming the layer', () => {
     const input = tf.input({ shape: [8, 8, 3] });

@@ -33,10 +33,20 @@ export interface InferenceOutputs {
 export interface InferenceGraph {
   readonly inputShape: [number, number, number];
   readonly classes: number;
-  /** Length of a feature vector (the final dense layer's input). */
+  /** Length of an {@link InferenceGraph.embed} vector: two values per channel of every stage. */
   readonly embeddingSize: number;
   /** Runs the network on an NHWC batch; call inside `tf.tidy` or dispose the outputs. */
   run(x: tf.Tensor4D): InferenceOutputs;
+  /**
+   * [batch, embeddingSize]: the model's view of each image at every resolution it works at. A
+   * stage is a feature map that enters a pooling layer (the last map at one resolution, and the
+   * map the global pooling averages); for each, the spatial mean and standard deviation of every
+   * channel, the stage's block scaled to unit length so that each resolution weighs the same.
+   * Early stages describe colour and texture, the last one the object; the final layer's input
+   * alone is trained to separate the classes and maps unfamiliar images onto familiar ones
+   * (measured in libs/monitor-analytics/README.md). Call inside `tf.tidy`.
+   */
+  embed(x: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
 }
 
@@ -207,63 +217,82 @@ export function compileInferenceGraph(model: tf.LayersModel): InferenceGraph {
   }
   const featureName = features;
   const inputShape = model.inputs[0].shape.slice(1) as [number, number, number];
-  const dense = steps.find((s): s is Extract<Step, { kind: 'dense' }> => s.kind === 'dense' && s.input === featureName);
+  // Channels of every value, to size the stage descriptors; the stages are the pooled maps.
+  const channels = new Map<string, number>([[inputName, inputShape[2]]]);
+  for (const s of steps) channels.set(s.output, s.kind === 'conv' ? (s.filter.shape[3] as number) : s.kind === 'add' ? (channels.get(s.inputs[0]) ?? 0) : (channels.get(s.input) ?? 0));
+  const stages = steps.flatMap((s) => (s.kind === 'maxPool' || s.kind === 'avgPool' || s.kind === 'globalAvgPool' ? [s.input] : []));
+  const embeddingSize = stages.reduce((sum, name) => sum + 2 * (channels.get(name) ?? 0), 0);
   let disposed = false;
+  /** Every value of a forward pass, by name. */
+  const forward = (x: tf.Tensor4D) => {
+    if (disposed) throw new ArtifactError(`the serving graph of ${model.name} was disposed`);
+    const values = new Map<string, tf.Tensor>([[inputName, x]]);
+    const get = (name: string) => {
+      const v = values.get(name);
+      if (!v) throw new ArtifactError(`serving graph: ${name} is used before it is computed`);
+      return v;
+    };
+    for (const s of steps) {
+      let y: tf.Tensor;
+      switch (s.kind) {
+        case 'conv':
+          y = tf.fused.conv2d({ x: get(s.input) as tf.Tensor4D, filter: s.filter, strides: s.strides, pad: s.pad, dilations: s.dilations, bias: s.bias, activation: s.activation });
+          break;
+        case 'affine':
+          y = tf.add(tf.mul(get(s.input), s.scale), s.shift);
+          break;
+        case 'relu':
+          y = tf.relu(get(s.input));
+          break;
+        case 'maxPool':
+          y = tf.maxPool(get(s.input) as tf.Tensor4D, s.poolSize, s.strides, s.pad);
+          break;
+        case 'avgPool':
+          y = tf.avgPool(get(s.input) as tf.Tensor4D, s.poolSize, s.strides, s.pad);
+          break;
+        case 'add':
+          y = s.inputs.map(get).reduce((a, b) => tf.add(a, b));
+          break;
+        case 'globalAvgPool': {
+          const v = get(s.input) as tf.Tensor4D;
+          const [n, h, w, c] = v.shape;
+          // XNNPACK's average pool over the whole map: no transpose, unlike Mean over axes 1, 2.
+          y = tf.reshape(tf.avgPool(v, [h, w], 1, 'valid'), [n, c]);
+          break;
+        }
+        case 'flatten': {
+          const v = get(s.input);
+          y = tf.reshape(v, [v.shape[0], v.size / v.shape[0]]);
+          break;
+        }
+        case 'dense':
+          y = tf.fused.matMul({ a: get(s.input) as tf.Tensor2D, b: s.kernel, bias: s.bias, activation: s.activation });
+          break;
+        case 'softmax':
+          y = tf.softmax(get(s.input));
+          break;
+      }
+      values.set(s.output, y);
+    }
+    return get;
+  };
   return {
     inputShape,
     classes: model.outputs[0].shape[model.outputs[0].shape.length - 1] as number,
-    embeddingSize: dense ? dense.kernel.shape[0] : 0,
+    embeddingSize,
     run(x) {
-      if (disposed) throw new ArtifactError(`the serving graph of ${model.name} was disposed`);
-      const values = new Map<string, tf.Tensor>([[inputName, x]]);
-      const get = (name: string) => {
-        const v = values.get(name);
-        if (!v) throw new ArtifactError(`serving graph: ${name} is used before it is computed`);
-        return v;
-      };
-      for (const s of steps) {
-        let y: tf.Tensor;
-        switch (s.kind) {
-          case 'conv':
-            y = tf.fused.conv2d({ x: get(s.input) as tf.Tensor4D, filter: s.filter, strides: s.strides, pad: s.pad, dilations: s.dilations, bias: s.bias, activation: s.activation });
-            break;
-          case 'affine':
-            y = tf.add(tf.mul(get(s.input), s.scale), s.shift);
-            break;
-          case 'relu':
-            y = tf.relu(get(s.input));
-            break;
-          case 'maxPool':
-            y = tf.maxPool(get(s.input) as tf.Tensor4D, s.poolSize, s.strides, s.pad);
-            break;
-          case 'avgPool':
-            y = tf.avgPool(get(s.input) as tf.Tensor4D, s.poolSize, s.strides, s.pad);
-            break;
-          case 'add':
-            y = s.inputs.map(get).reduce((a, b) => tf.add(a, b));
-            break;
-          case 'globalAvgPool': {
-            const v = get(s.input) as tf.Tensor4D;
-            const [n, h, w, c] = v.shape;
-            // XNNPACK's average pool over the whole map: no transpose, unlike Mean over axes 1, 2.
-            y = tf.reshape(tf.avgPool(v, [h, w], 1, 'valid'), [n, c]);
-            break;
-          }
-          case 'flatten': {
-            const v = get(s.input);
-            y = tf.reshape(v, [v.shape[0], v.size / v.shape[0]]);
-            break;
-          }
-          case 'dense':
-            y = tf.fused.matMul({ a: get(s.input) as tf.Tensor2D, b: s.kernel, bias: s.bias, activation: s.activation });
-            break;
-          case 'softmax':
-            y = tf.softmax(get(s.input));
-            break;
-        }
-        values.set(s.output, y);
-      }
+      const get = forward(x);
       return { probabilities: get(output) as tf.Tensor2D, features: get(featureName) as tf.Tensor2D };
+    },
+    embed(x) {
+      const get = forward(x);
+      if (stages.length === 0) throw new ArtifactError(`model ${model.name}: no pooling layer, so no stage to describe`);
+      const blocks = stages.map((name) => {
+        const { mean, variance } = tf.moments(get(name), [1, 2]);
+        const block = tf.concat([mean, tf.sqrt(variance)], 1);
+        return tf.div(block, tf.maximum(tf.norm(block, 'euclidean', 1, true), 1e-12));
+      });
+      return tf.concat(blocks, 1) as tf.Tensor2D;
     },
     dispose() {
       if (disposed) return;

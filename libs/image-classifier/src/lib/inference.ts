@@ -36,13 +36,13 @@ export function predictWithGraph(graph: InferenceGraph, images: readonly RgbImag
   return rows;
 }
 
-/** Penultimate-layer features of each image from a compiled graph (no test-time flip), in batches. */
+/** Stage features ({@link InferenceGraph.embed}) of each image from a compiled graph (no test-time flip), in batches. */
 export function embedWithGraph(graph: InferenceGraph, images: readonly RgbImage[], preprocessing: Preprocessing, options: Pick<PredictOptions, 'batchSize'> = {}): Float32Array[] {
   const batchSize = options.batchSize ?? 64;
   const rows: Float32Array[] = [];
   for (let start = 0; start < images.length; start += batchSize) {
     const batch = images.slice(start, start + batchSize);
-    const features = tf.tidy(() => graph.run(preprocess(batch, preprocessing)).features);
+    const features = tf.tidy(() => graph.embed(preprocess(batch, preprocessing)));
     const [n, d] = features.shape;
     const data = features.dataSync() as Float32Array;
     features.dispose();
@@ -69,14 +69,14 @@ export function predictProbabilities(model: tf.LayersModel, images: readonly Rgb
   return withGraph(model, (graph) => predictWithGraph(graph, images, preprocessing, options));
 }
 
-/** Length of {@link embedImages}' vectors for this model (the final dense layer's input size). */
+/** Length of {@link embedImages}' vectors for this model (two values per channel of every stage). */
 export function embeddingSize(model: tf.LayersModel): number {
   return withGraph(model, (graph) => graph.embeddingSize);
 }
 
 /**
- * The penultimate-layer features of each image: what the final classification layer sees (after
- * global pooling), with the same preprocessing as predictions and no test-time flip. For a model
+ * The stage features of each image ({@link InferenceGraph.embed}: per-channel mean and spread of
+ * every feature map that is pooled), with the same preprocessing as predictions and no test-time flip. For a model
  * in memory (during training), the same numbers {@link Classifier.embed} gives once it is saved
  * and loaded; used for embedding drift.
  */

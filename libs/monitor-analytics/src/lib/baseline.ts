@@ -56,7 +56,8 @@ export function baselineFromManifest(manifest: ModelManifest, source: string): M
     predictedClassCounts: baseline.predictedClassCounts,
     brightness: { r, g, b },
     ...(baseline.imageSizes ? { imageSizes: { ...baseline.imageSizes } } : {}),
-    ...(embedding ? { embedding: { normalization: embedding.normalization, validation: matrix(embedding.validation), training: matrix(embedding.training) } } : {}),
+    // Penultimate-layer embeddings (manifests of earlier versions) are not what `embed` computes now: as if absent.
+    ...(embedding?.layer === 'stages' ? { embedding: { normalization: embedding.normalization, validation: matrix(embedding.validation), training: matrix(embedding.training) } } : {}),
   };
 }
 

@@ -141,7 +141,7 @@ describe('checkDrift', () => {
     expect(report.significance).toEqual({ level: 0.01, correction: 'bonferroni', checks: 7, perCheckSignificance: 0.01 / 7 });
     expect(report.rules.map((c) => c.metric)).toEqual([
       ...STATISTICAL,
-      'embedding_mmd',
+      'embedding_log_rank',
       'brightness_red_completeness',
       'brightness_green_completeness',
       'brightness_blue_completeness',
@@ -150,7 +150,7 @@ describe('checkDrift', () => {
     ]);
     expect(report.checks.map((c) => c.metric)).toEqual(report.rules.map((c) => c.metric));
     // Without embeddings in the baseline, and without image sizes, those checks say why they did not run.
-    const embedding = report.checks.find((c) => c.metric === 'embedding_mmd')!;
+    const embedding = report.checks.find((c) => c.metric === 'embedding_log_rank')!;
     expect(embedding).toMatchObject({ status: 'not-available', feature: 'embedding', checkType: 'baseline_drift_check' });
     expect(embedding.description).toContain('has no embeddings');
   });

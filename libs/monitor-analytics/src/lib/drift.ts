@@ -37,7 +37,7 @@ export const DEFAULT_DRIFT_POLICY: DriftPolicy = {
   embeddingPermutations: 2000,
 };
 
-export type DriftTest = 'population-stability-index' | 'kolmogorov-smirnov' | 'chi-square' | 'maximum-mean-discrepancy' | 'completeness' | 'domain';
+export type DriftTest = 'population-stability-index' | 'kolmogorov-smirnov' | 'chi-square' | 'log-rank' | 'completeness' | 'domain';
 /** `not-available`: the baseline has no embeddings (a model trained before they were recorded) or no embedder was given. */
 export type DriftStatus = 'ok' | 'violation' | 'insufficient-data' | 'not-available';
 
@@ -261,24 +261,24 @@ export function checkDrift(baseline: MonitoringBaseline, observed: DriftObservat
     significance: { level: policy.significanceLevel, correction: 'bonferroni', checks: CHECK_COUNT, perCheckSignificance: alpha },
   };
 
-  /** Embeddings: MMD permutation test between the sampled distinct images and the validation images. */
+  /** Embeddings: log-rank permutation test of the sampled distinct images' atypicality against the validation images'. */
   function embeddingCheck(): void {
     const reference = baseline.embedding;
     const embedding = observed.embedding;
     const n = reference?.validation.rows ?? 0;
     constraints.push({
-      metric: 'embedding_mmd',
+      metric: 'embedding_log_rank',
       feature: 'embedding',
-      test: 'maximum-mean-discrepancy',
-      statisticName: 'mmd2',
+      test: 'log-rank',
+      statisticName: 'log_rank_excess',
       threshold: 0,
       pValueThreshold: alpha,
       minimumSampleSize: min,
-      rule: `violation when the MMD permutation test (Gaussian kernel, ${policy.embeddingPermutations} permutations) between the distinct sampled inputs' and the validation images' penultimate-layer embeddings gives p < ${fmt(alpha)}`,
+      rule: `violation when the distinct sampled inputs are more atypical (mean whitened distance of their stage features to the nearest training images) than the validation images by the log-rank permutation test (${policy.embeddingPermutations} permutations), p < ${fmt(alpha)}`,
       baseline: reference ? { count: n, dimensions: reference.validation.columns, trainingCount: reference.training.rows, normalization: reference.normalization } : { unavailable: 'the model manifest has no embeddings' },
     });
     const unavailable = (why: string): DriftCheck => ({
-      ...notEvaluated('embedding_mmd', 'embedding', 'maximum-mean-discrepancy', 'mmd2', 0, alpha, n, 0, why),
+      ...notEvaluated('embedding_log_rank', 'embedding', 'log-rank', 'log_rank_excess', 0, alpha, n, 0, why),
       status: 'not-available',
     });
     if (!reference) {
@@ -291,19 +291,19 @@ export function checkDrift(baseline: MonitoringBaseline, observed: DriftObservat
     }
     const m = embedding.distinct;
     if (!enough(n, m) || !embedding.test) {
-      checks.push(notEvaluated('embedding_mmd', 'embedding', 'maximum-mean-discrepancy', 'mmd2', 0, alpha, n, m, insufficient(n, m)));
+      checks.push(notEvaluated('embedding_log_rank', 'embedding', 'log-rank', 'log_rank_excess', 0, alpha, n, m, insufficient(n, m)));
       return;
     }
     const { test } = embedding;
     const violated = test.pValue < alpha && test.statistic > 0;
     const pText = test.stoppedEarly ? `p ≥ ${fmt(test.pValue)}` : `p = ${fmt(test.pValue)}`;
     checks.push({
-      metric: 'embedding_mmd',
+      metric: 'embedding_log_rank',
       feature: 'embedding',
       checkType: 'baseline_drift_check',
-      test: 'maximum-mean-discrepancy',
+      test: 'log-rank',
       status: violated ? 'violation' : 'ok',
-      statisticName: 'mmd2',
+      statisticName: 'log_rank_excess',
       observed: test.statistic,
       threshold: 0,
       pValue: test.pValue,
@@ -313,14 +313,14 @@ export function checkDrift(baseline: MonitoringBaseline, observed: DriftObservat
       details: {
         permutations: test.permutations,
         stoppedEarly: test.stoppedEarly,
-        bandwidth: embedding.bandwidth,
+        neighbours: embedding.neighbours,
         sampled: embedding.sampled,
         outOfDistributionShare: embedding.outOfDistribution.share ?? 0,
         expectedOutOfDistributionShare: embedding.outOfDistribution.expectedShare,
       },
       description:
-        `penultimate-layer embeddings of ${m} distinct sampled inputs vs ${n} validation images: MMD² ${fmt(test.statistic)}, ${pText} ` +
-        `(${test.permutations} permutations); ${fmtShare(embedding.outOfDistribution.share)} of sampled inputs are far from every training image (${fmtShare(embedding.outOfDistribution.expectedShare)} expected)`,
+        `atypicality of the stage features of ${m} distinct sampled inputs vs ${n} validation images: log-rank score excess ${fmt(test.statistic)}, ${pText} ` +
+        `(${test.permutations} permutations); ${fmtShare(embedding.outOfDistribution.share)} of sampled inputs are far from the nearest training images (${fmtShare(embedding.outOfDistribution.expectedShare)} expected)`,
     });
   }
 

@@ -1,9 +1,8 @@
 /**
- * The statistics of embedding drift, written out like the rest (no opaque dependency): a kernel
- * two-sample test (maximum mean discrepancy with a permutation test) and nearest-neighbour
- * distances, on row-major float32 matrices of feature vectors.
+ * The statistics of embedding drift, written out like the rest (no opaque dependency): whitening,
+ * nearest-neighbour distances and a rank two-sample test with a permutation null, on row-major
+ * float32 matrices of feature vectors.
  */
-import { quantileSorted, sortedCopy } from './statistics';
 
 /** Feature vectors, one per row, row-major. */
 export interface Matrix {
@@ -22,97 +21,192 @@ export function matrixFromRows(rows: readonly ArrayLike<number>[], columns?: num
   return { rows: rows.length, columns: width, data };
 }
 
-export function matrixRow(matrix: Matrix, row: number): Float32Array {
-  return matrix.data.subarray(row * matrix.columns, (row + 1) * matrix.columns);
-}
-
-/** Rows `indexes` of a matrix, copied. */
-export function selectRows(matrix: Matrix, indexes: readonly number[]): Matrix {
-  const data = new Float32Array(indexes.length * matrix.columns);
-  indexes.forEach((r, i) => data.set(matrixRow(matrix, r), i * matrix.columns));
-  return { rows: indexes.length, columns: matrix.columns, data };
-}
-
-/** The rows of `a` then the rows of `b`. */
-export function stackRows(a: Matrix, b: Matrix): Matrix {
-  if (a.columns !== b.columns) throw new RangeError(`cannot stack ${a.columns}- and ${b.columns}-column matrices`);
-  const data = new Float32Array((a.rows + b.rows) * a.columns);
-  data.set(a.data);
-  data.set(b.data, a.data.length);
-  return { rows: a.rows + b.rows, columns: a.columns, data };
-}
-
-function squaredDistance(a: Float32Array, ai: number, b: Float32Array, bi: number, d: number): number {
+/**
+ * Squared distance, or any value ≥ `bound` as soon as the partial sum reaches it: a row that
+ * cannot be among the nearest is abandoned after a fraction of its dimensions.
+ */
+function squaredDistanceBelow(a: Float32Array, ai: number, b: Float32Array, bi: number, d: number, bound: number): number {
   let s = 0;
-  for (let k = 0; k < d; k++) {
-    const t = a[ai + k] - b[bi + k];
-    s += t * t;
+  for (let start = 0; start < d; start += 32) {
+    const end = Math.min(d, start + 32);
+    // Four independent sums: the loop is bound by the latency of the additions, not by the loads.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let k = start;
+    for (; k + 3 < end; k += 4) {
+      const t0 = a[ai + k] - b[bi + k];
+      const t1 = a[ai + k + 1] - b[bi + k + 1];
+      const t2 = a[ai + k + 2] - b[bi + k + 2];
+      const t3 = a[ai + k + 3] - b[bi + k + 3];
+      s0 += t0 * t0;
+      s1 += t1 * t1;
+      s2 += t2 * t2;
+      s3 += t3 * t3;
+    }
+    for (; k < end; k++) {
+      const t = a[ai + k] - b[bi + k];
+      s0 += t * t;
+    }
+    s += s0 + s1 + s2 + s3;
+    if (s >= bound) return s;
   }
   return s;
 }
 
-/** Distance from each row of `points` to its nearest row of `reference` (Euclidean). */
-export function nearestNeighbourDistances(points: Matrix, reference: Matrix, options: { excludeSelf?: boolean } = {}): Float64Array {
+/**
+ * Mean distance from each row of `points` to its `k` nearest rows of `reference` (Euclidean): an
+ * input's atypicality, steadier than the single nearest distance. With `excludeSelf` (points and
+ * reference the same matrix) a row is not its own neighbour.
+ */
+export function meanNeighbourDistances(points: Matrix, reference: Matrix, k: number, options: { excludeSelf?: boolean } = {}): Float64Array {
   if (points.columns !== reference.columns) throw new RangeError(`points have ${points.columns} columns, the reference ${reference.columns}`);
+  const available = reference.rows - (options.excludeSelf ? 1 : 0);
+  if (!Number.isInteger(k) || k < 1 || k > available) throw new RangeError(`k: expected a whole number from 1 to ${available} (the reference rows), got ${k}`);
   const d = points.columns;
   const out = new Float64Array(points.rows);
+  const nearest = new Float64Array(k);
   for (let i = 0; i < points.rows; i++) {
-    let best = Infinity;
+    // The k smallest squared distances, kept sorted (k is small).
+    nearest.fill(Infinity);
     for (let j = 0; j < reference.rows; j++) {
       if (options.excludeSelf && i === j) continue;
-      const s = squaredDistance(points.data, i * d, reference.data, j * d, d);
-      if (s < best) best = s;
+      const s = squaredDistanceBelow(points.data, i * d, reference.data, j * d, d, nearest[k - 1]);
+      if (s >= nearest[k - 1]) continue;
+      let at = k - 1;
+      while (at > 0 && nearest[at - 1] > s) {
+        nearest[at] = nearest[at - 1];
+        at -= 1;
+      }
+      nearest[at] = s;
     }
-    out[i] = Math.sqrt(best);
+    let sum = 0;
+    for (let a = 0; a < k; a++) sum += Math.sqrt(nearest[a]);
+    out[i] = sum / k;
   }
   return out;
 }
 
-/**
- * Median of the pairwise distances between rows: the usual bandwidth of a Gaussian kernel (the
- * "median heuristic"). Computed once, on the baseline, so the test's kernel does not depend on
- * the traffic it judges.
- */
-export function medianPairwiseDistance(matrix: Matrix): number {
-  const n = matrix.rows;
-  const d = matrix.columns;
-  const distances = new Float64Array((n * (n - 1)) / 2);
-  let k = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) distances[k++] = Math.sqrt(squaredDistance(matrix.data, i * d, matrix.data, j * d, d));
-  return quantileSorted(sortedCopy(distances), 0.5);
+/** A linear map that makes the reference rows' covariance (about) the identity. */
+export interface Whitening {
+  mean: Float64Array;
+  /** Lower-triangular Cholesky factor L of the shrunk covariance, row-major d×d: x ↦ L⁻¹(x − mean). */
+  factor: Float64Array;
+  columns: number;
 }
 
-/** Gaussian kernel matrix exp(−|x−y|² / (2σ²)) of all rows of `pooled`, symmetric, N×N. */
-function gaussianKernelMatrix(pooled: Matrix, bandwidth: number): Float64Array {
-  const n = pooled.rows;
-  const d = pooled.columns;
-  const scale = -1 / (2 * bandwidth * bandwidth);
-  const k = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    k[i * n + i] = 1;
-    for (let j = i + 1; j < n; j++) {
-      const v = Math.exp(scale * squaredDistance(pooled.data, i * d, pooled.data, j * d, d));
-      k[i * n + j] = v;
-      k[j * n + i] = v;
+/**
+ * Whitening fitted on `reference`: Euclidean distances after it are Mahalanobis distances under
+ * the rows' covariance, shrunk towards a multiple of the identity (Σ + λ·tr(Σ)/d·I) so that
+ * directions with almost no variance (dead channels, fewer rows than columns) stay finite.
+ * Without it, the few directions in which images vary most (lighting, the class) swamp the many
+ * in which a foreign image stands out.
+ */
+export function fitWhitening(reference: Matrix, shrinkage: number): Whitening {
+  const { rows: n, columns: d, data } = reference;
+  if (n < 2) throw new RangeError(`whitening needs at least 2 rows, got ${n}`);
+  if (!(shrinkage > 0)) throw new RangeError(`shrinkage: expected a number > 0, got ${shrinkage}`);
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] += data[i * d + k] / n;
+  // Centred columns, contiguous: each covariance entry is then one dot product held in registers.
+  const columns = new Float64Array(d * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) columns[k * n + i] = data[i * d + k] - mean[k];
+  const cov = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s0 = 0;
+      let s1 = 0;
+      let i = 0;
+      for (; i + 1 < n; i += 2) {
+        s0 += columns[a * n + i] * columns[b * n + i];
+        s1 += columns[a * n + i + 1] * columns[b * n + i + 1];
+      }
+      if (i < n) s0 += columns[a * n + i] * columns[b * n + i];
+      cov[a * d + b] = s0 + s1;
     }
   }
-  return k;
+  let trace = 0;
+  for (let a = 0; a < d; a++) trace += cov[a * d + a] / (n - 1);
+  const ridge = (shrinkage * trace) / d || shrinkage;
+  // Cholesky of the shrunk covariance (lower triangle only).
+  const factor = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = cov[a * d + b] / (n - 1) + (a === b ? ridge : 0);
+      for (let k = 0; k < b; k++) s -= factor[a * d + k] * factor[b * d + k];
+      factor[a * d + b] = a === b ? Math.sqrt(s) : s / factor[b * d + b];
+    }
+  }
+  return { mean, factor, columns: d };
 }
 
-export interface MmdTestResult {
-  /** Unbiased estimate of MMD² between the two samples (0 in expectation when nothing changed). */
+/** The rows of `matrix` whitened: L⁻¹(x − mean), by forward substitution. */
+export function applyWhitening(matrix: Matrix, whitening: Whitening): Matrix {
+  const { mean, factor, columns: d } = whitening;
+  if (matrix.columns !== d) throw new RangeError(`rows have ${matrix.columns} columns, the whitening ${d}`);
+  const out = new Float32Array(matrix.rows * d);
+  const y = new Float64Array(d);
+  for (let i = 0; i < matrix.rows; i++) {
+    for (let a = 0; a < d; a++) {
+      const row = a * d;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < a; k += 2) {
+        s0 += factor[row + k] * y[k];
+        s1 += factor[row + k + 1] * y[k + 1];
+      }
+      if (k < a) s0 += factor[row + k] * y[k];
+      y[a] = (matrix.data[i * d + a] - mean[a] - s0 - s1) / factor[row + a];
+    }
+    out.set(y, i * d);
+  }
+  return { rows: matrix.rows, columns: d, data: out };
+}
+
+/**
+ * Savage (log-rank) scores of the pooled values: rank r of N (1 = smallest) scores
+ * Σ_{j=N−r+1}^{N} 1/j, from 1/N for the smallest to about ln N + 0.58 for the largest, averaged
+ * over ties; they sum to N (mean 1). The score of a value is −ln of its upper-tail share, so the
+ * scores weigh the far tail: the rank test for a minority of inputs that lie beyond the bulk.
+ */
+export function savageScores(values: ArrayLike<number>): Float64Array {
+  const n = values.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+  const byRank = new Float64Array(n);
+  let sum = 0;
+  for (let r = 1; r <= n; r++) {
+    sum += 1 / (n - r + 1);
+    byRank[r - 1] = sum;
+  }
+  const scores = new Float64Array(n);
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && values[order[end]] === values[order[start]]) end++;
+    let tie = 0;
+    for (let r = start; r < end; r++) tie += byRank[r];
+    for (let r = start; r < end; r++) scores[order[r]] = tie / (end - start);
+    start = end;
+  }
+  return scores;
+}
+
+export interface RankTestResult {
+  /**
+   * The sample's mean Savage score minus 1 (its expectation when the sample is like the
+   * reference): > 0 when the sample's values lie further out than the reference's.
+   */
   statistic: number;
   /** Permutation p-value (1 + b) / (1 + B): b of the B label permutations gave a statistic at least as large. */
   pValue: number;
-  /** Permutations actually run (fewer than asked when the test stopped early, see {@link mmdPermutationTest}). */
+  /** Permutations actually run (fewer than asked when the test stopped early, see {@link rankPermutationTest}). */
   permutations: number;
   /** True when the test stopped once significance at `alpha` had become impossible. */
   stoppedEarly: boolean;
 }
 
-export interface MmdTestOptions {
-  /** Gaussian kernel bandwidth σ (see {@link medianPairwiseDistance}). */
-  bandwidth: number;
+export interface RankTestOptions {
   /** Label permutations. Default 2000. */
   permutations?: number;
   /**
@@ -126,55 +220,29 @@ export interface MmdTestOptions {
 }
 
 /**
- * Two-sample test of "same distribution" with the maximum mean discrepancy (Gretton et al. 2012)
- * under a Gaussian kernel, calibrated by permuting the sample labels: under the null hypothesis the
- * pooled rows are exchangeable, so P(p ≤ α) ≤ α exactly, whatever the dimension and sample sizes.
- *
- * Each permutation costs O(s²) for the smaller sample's size s: with the kernel matrix K and the
- * indicator s of the smaller group, sᵀKs is summed directly, sᵀK(1−s) follows from K's row sums
- * and (1−s)ᵀK(1−s) from the constant 1ᵀK1.
+ * One-sided two-sample test of "the sample's values are no larger than the reference's": the
+ * linear rank test with Savage scores (the log-rank test), calibrated by permuting the labels.
+ * Under the null hypothesis the pooled values are exchangeable, so P(p ≤ α) ≤ α exactly whatever
+ * their distribution. Each permutation costs the smaller sample's size.
  */
-export function mmdPermutationTest(reference: Matrix, sample: Matrix, options: MmdTestOptions): MmdTestResult {
-  const n = reference.rows;
-  const m = sample.rows;
-  if (n < 2 || m < 2) return { statistic: Number.NaN, pValue: Number.NaN, permutations: 0, stoppedEarly: false };
-  const pooled = stackRows(reference, sample);
+export function rankPermutationTest(reference: ArrayLike<number>, sample: ArrayLike<number>, options: RankTestOptions): RankTestResult {
+  const n = reference.length;
+  const m = sample.length;
+  if (n < 1 || m < 1) return { statistic: Number.NaN, pValue: Number.NaN, permutations: 0, stoppedEarly: false };
   const size = n + m;
-  const kernel = gaussianKernelMatrix(pooled, options.bandwidth);
-  let total = 0;
-  for (let i = 0; i < kernel.length; i++) total += kernel[i];
-  // The indicator group is the smaller sample: permutation cost is proportional to its size.
+  const pooled = new Float64Array(size);
+  for (let i = 0; i < n; i++) pooled[i] = reference[i];
+  for (let i = 0; i < m; i++) pooled[n + i] = sample[i];
+  const scores = savageScores(pooled);
+  // The scores sum to N: the sample's sum follows from the smaller group's.
   const small = Math.min(n, m);
-  const large = size - small;
   const smallIsReference = n <= m;
-  // Unbiased MMD² from the block sums (the kernel's diagonal is 1: k(x, x) = 1).
-  const mmd = (smallSmall: number, smallLarge: number): number => {
-    const largeLarge = total - smallSmall - 2 * smallLarge;
-    const within = (smallSmall - small) / (small * (small - 1)) + (largeLarge - large) / (large * (large - 1));
-    return within - (2 * smallLarge) / (small * large);
-  };
-  // Row sums once; then a group's within-sum costs s² and its cross-sum follows from the row sums.
-  const rowSums = new Float64Array(size);
-  for (let i = 0; i < size; i++) {
-    let r = 0;
-    const row = i * size;
-    for (let j = 0; j < size; j++) r += kernel[row + j];
-    rowSums[i] = r;
-  }
-  const blockSums = (members: Int32Array): [number, number] => {
-    // K is symmetric with a unit diagonal: the within-sum is s + 2 Σ_{a<b} K.
-    let upper = 0;
-    let rows = 0;
-    for (let a = 0; a < members.length; a++) {
-      const row = members[a] * size;
-      rows += rowSums[members[a]];
-      for (let b = a + 1; b < members.length; b++) upper += kernel[row + members[b]];
-    }
-    const inside = members.length + 2 * upper;
-    return [inside, rows - inside];
-  };
-  const observedMembers = Int32Array.from({ length: small }, (_, i) => (smallIsReference ? i : n + i));
-  const statistic = mmd(...blockSums(observedMembers));
+  const sampleSum = (smallSum: number) => (smallIsReference ? size - smallSum : smallSum);
+  let observed = 0;
+  for (let i = 0; i < small; i++) observed += scores[smallIsReference ? i : n + i];
+  const observedSum = sampleSum(observed);
+  // Sums of the same scores in another order differ by rounding only: count those as ties.
+  const tolerance = 1e-9 * size;
 
   const wanted = options.permutations ?? 2000;
   // Significance at alpha needs (1 + b) / (1 + B) <= alpha, i.e. b <= alpha (1 + B) - 1.
@@ -185,20 +253,22 @@ export function mmdPermutationTest(reference: Matrix, sample: Matrix, options: M
   let stoppedEarly = false;
   for (; done < wanted; ) {
     // A partial Fisher-Yates shuffle: the first `small` entries are a uniform random subset.
+    let sum = 0;
     for (let i = 0; i < small; i++) {
       const j = i + Math.floor(options.random() * (size - i));
       const t = order[i];
       order[i] = order[j];
       order[j] = t;
+      sum += scores[order[i]];
     }
     done += 1;
-    if (mmd(...blockSums(order.subarray(0, small))) >= statistic) exceed += 1;
+    if (sampleSum(sum) >= observedSum - tolerance) exceed += 1;
     if (exceed > allowed) {
       stoppedEarly = done < wanted;
       break;
     }
   }
-  return { statistic, pValue: (1 + exceed) / (1 + done), permutations: done, stoppedEarly };
+  return { statistic: observedSum / m - 1, pValue: (1 + exceed) / (1 + done), permutations: done, stoppedEarly };
 }
 
 /** Mean and principal axes of the rows (power iteration with deflation on the covariance). */

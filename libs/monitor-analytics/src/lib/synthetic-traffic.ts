@@ -217,7 +217,7 @@ export const colourEmbedder = { embed: async (images: RgbImage[]) => images.map(
 /** A manifest baseline's `embedding`: {@link colourFeatures} of validation and training images drawn from a profile. */
 export function syntheticEmbeddingBaseline(random: () => number, profile: TrafficProfile, counts: { validation: number; training: number }): NonNullable<ModelManifest['baseline']['embedding']> {
   const rows = (n: number) => Array.from({ length: n }, () => normalizeRow(colourFeatures(syntheticImage(random, profile.brightness(random)))));
-  return { layer: 'penultimate', normalization: 'l2', validation: encodeFloat32Matrix(rows(counts.validation)), training: encodeFloat32Matrix(rows(counts.training)) };
+  return { layer: 'stages', normalization: 'l2', validation: encodeFloat32Matrix(rows(counts.validation)), training: encodeFloat32Matrix(rows(counts.training)) };
 }
 
 function normalizeRow(v: Float32Array): Float32Array {

@@ -45,15 +45,18 @@ export function decodeFloat32Matrix(matrix: Float32MatrixJson): Float32Array {
 }
 
 /**
- * The model's own view of the validation and training inputs: penultimate-layer features
- * (`Classifier.embed`), for embedding drift and out-of-distribution monitoring. The monitoring
- * rules (kernel bandwidth, distance threshold) are derived from these by the monitor, on the
- * validation vectors.
+ * The model's own view of the validation and training inputs (`Classifier.embed`), for embedding
+ * drift and out-of-distribution monitoring. The monitoring rules (metric, distance threshold) are
+ * derived from these by the monitor.
  */
 export const embeddingBaselineSchema = z
   .object({
-    /** Which features: the input of the final classification layer. */
-    layer: z.literal('penultimate'),
+    /**
+     * Which features: `stages`, per-channel mean and standard deviation of every pooled feature map
+     * (`penultimate`, the final layer's input, in manifests of earlier versions: the monitor no
+     * longer compares those).
+     */
+    layer: z.enum(['penultimate', 'stages']),
     /** How each vector was normalised before storing (traffic embeddings must be treated alike). */
     normalization: z.enum(['none', 'l2']),
     /** Validation images' embeddings: the reference sample of the drift test. */

@@ -319,8 +319,8 @@ export function embeddingMapChart(analysis: MonitoringAnalysis): ChartSpec | und
     id: 'embedding-map',
     title: 'Where the traffic lies in the model’s view',
     caption:
-      `The model’s penultimate-layer features of ${embedding.sampled.toLocaleString('en-US')} sampled requests and of the validation images, projected on the validation features’ first two principal axes. ` +
-      `Red: farther from every training image than ${(embedding.outOfDistribution.quantile * 100).toFixed(0)} % of validation images are. A projection loses distances: the test and the share use all dimensions.`,
+      `The model’s stage features of ${embedding.sampled.toLocaleString('en-US')} sampled requests and of the validation images, projected on the validation features’ first two principal axes. ` +
+      `Red: farther from the nearest training images than ${(embedding.outOfDistribution.quantile * 100).toFixed(0)} % of validation images are. A projection loses distances: the test and the share use all dimensions.`,
     spec: {
       ...base(rows),
       mark: { type: 'point', filled: true, size: 26, opacity: 0.65 },

@@ -108,7 +108,7 @@ describe('generateEndpointReport', () => {
     if (!result.summary.embedding.available) throw new Error('embeddings expected');
     expect(result.summary.embedding.distinct).toBeGreaterThanOrEqual(30);
     expect(result.summary.embedding.distinct).toBeLessThanOrEqual(40);
-    const check = result.summary.drift.checks.find((c) => c.metric === 'embedding_mmd')!;
+    const check = result.summary.drift.checks.find((c) => c.metric === 'embedding_log_rank')!;
     expect(['ok', 'violation']).toContain(check.status);
     expect(check.pValue).not.toBeNull();
   });

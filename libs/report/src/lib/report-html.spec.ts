@@ -76,9 +76,9 @@ describe('the monitoring report', () => {
     const { analysis, baseline } = await fixtureAnalysis(join(root, 'c'));
     const report = await buildMonitoringReport(analysis, baseline, GENERATED, 'hourly');
     if ('unavailable' in analysis.embedding) throw new Error('embeddings expected');
-    const check = analysis.drift.checks.find((c) => c.metric === 'embedding_mmd')!;
-    expect(report.html).toContain('Embeddings: maximum mean discrepancy');
-    expect(report.html).toContain(`MMD² ${analysis.embedding.test!.statistic.toFixed(4)}`);
+    const check = analysis.drift.checks.find((c) => c.metric === 'embedding_log_rank')!;
+    expect(report.html).toContain('Embeddings: atypicality, log-rank test');
+    expect(report.html).toContain(`log-rank score excess ${analysis.embedding.test!.statistic.toFixed(4)}`);
     expect(text(report.html)).toContain(check.description);
     expect(report.summary.embedding).toMatchObject({ available: true, sampled: analysis.embedding.sampled, outOfDistribution: analysis.embedding.outOfDistribution });
     expect(report.summary.outOfDistributionOverTime.reduce((s, b) => s + b.embedded, 0)).toBe(analysis.embedding.sampled);

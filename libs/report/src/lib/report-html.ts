@@ -98,7 +98,7 @@ const CHECK_NAMES: Record<string, string> = {
   brightness_red_ks: 'Brightness (red): Kolmogorov-Smirnov',
   brightness_green_ks: 'Brightness (green): Kolmogorov-Smirnov',
   brightness_blue_ks: 'Brightness (blue): Kolmogorov-Smirnov',
-  embedding_mmd: 'Embeddings: maximum mean discrepancy',
+  embedding_log_rank: 'Embeddings: atypicality, log-rank test',
   brightness_red_completeness: 'Brightness (red): completeness',
   brightness_green_completeness: 'Brightness (green): completeness',
   brightness_blue_completeness: 'Brightness (blue): completeness',
@@ -110,7 +110,7 @@ const STATISTIC_NAMES: Record<string, string> = {
   psi: 'PSI',
   ks_d: 'KS D',
   max_class_share_shift: 'max share change',
-  mmd2: 'MMD²',
+  log_rank_excess: 'log-rank score excess',
   completeness: 'completeness',
   share_outside_domain: 'share outside',
 };
@@ -120,7 +120,7 @@ function violationRule(c: DriftCheck): string {
   switch (c.test) {
     case 'population-stability-index':
       return `&gt; ${num(c.threshold)}`;
-    case 'maximum-mean-discrepancy':
+    case 'log-rank':
       return '&gt; 0';
     case 'completeness':
       return `&lt; ${pct(c.threshold, 0)}`;
@@ -182,17 +182,17 @@ function embeddingSection(analysis: MonitoringAnalysis): string {
   if ('unavailable' in embedding) {
     return `<section id="embeddings"><h2>The model's view of the inputs</h2><div class="callout neutral">Embedding drift and out-of-distribution share not available: ${e(embedding.unavailable)}.</div></section>`;
   }
-  const check = analysis.drift.checks.find((c) => c.metric === 'embedding_mmd');
+  const check = analysis.drift.checks.find((c) => c.metric === 'embedding_log_rank');
   const ood = embedding.outOfDistribution;
   const test = embedding.test;
   const rows = [
     ['inputs embedded', `${int(embedding.sampled)}${embedding.sampled >= embedding.sampleLimit ? ` (a uniform sample, at most ${int(embedding.sampleLimit)})` : ''}, ${int(embedding.distinct)} distinct`],
-    ['drift test', test ? `MMD² ${num(test.statistic, 4)}, p ${test.stoppedEarly ? '≥' : '='} ${pValue(test.pValue)} over ${int(test.permutations)} permutations (violation when p &lt; ${pValue(check?.pValueThreshold ?? null)})` : 'not run: too few distinct inputs'],
-    ['kernel bandwidth', `${num(embedding.bandwidth, 4)} (median distance between validation embeddings)`],
-    ['out of distribution', `${pct(ood.share)} of embedded inputs (${int(ood.count)}) are farther from every training image than ${num(ood.threshold, 4)}, the distance ${pct(ood.quantile, 0)} of validation images stay within (${pct(ood.expectedShare, 0)} expected on healthy traffic)`],
+    ['drift test', test ? `log-rank score excess ${num(test.statistic, 4)}, p ${test.stoppedEarly ? '≥' : '='} ${pValue(test.pValue)} over ${int(test.permutations)} permutations (violation when p &lt; ${pValue(check?.pValueThreshold ?? null)})` : 'not run: too few distinct inputs'],
+    ['atypicality', `mean whitened distance to the ${int(embedding.neighbours)} nearest training images (Mahalanobis under the training images' covariance)`],
+    ['out of distribution', `${pct(ood.share)} of embedded inputs (${int(ood.count)}) are more atypical than ${num(ood.threshold, 4)}, the atypicality ${pct(ood.quantile, 0)} of validation images stay within (${pct(ood.expectedShare, 0)} expected on healthy traffic)`],
   ];
   return `<section id="embeddings"><h2>The model's view of the inputs</h2>
-<p class="muted">Penultimate-layer features (what the final classification layer sees) of a sample of the captured images, compared with the validation images' (the drift test) and with the training images' (the out-of-distribution share). The pictures are in the charts below.</p>
+<p class="muted">The model's stage features (per-channel mean and spread of every feature map it pools, from colour and texture to the object) of a sample of the captured images: how far each lies from the nearest training images, compared with the validation images' distances (the drift test and the out-of-distribution share). The pictures are in the charts below.</p>
 <div class="table-wrap"><table><tbody>${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></div></section>`;
 }
 

@@ -56,7 +56,8 @@ export interface ReportSummary {
         sampled: number;
         sampleLimit: number;
         distinct: number;
-        bandwidth: number;
+        /** Nearest training images an input's atypicality averages over. */
+        neighbours: number;
         test: { statistic: number; pValue: number; permutations: number; stoppedEarly: boolean } | null;
         outOfDistribution: { count: number; share: number | null; threshold: number; quantile: number; expectedShare: number };
       };
@@ -128,7 +129,7 @@ export function buildReportSummary(analysis: MonitoringAnalysis, baseline: Monit
             sampled: e.sampled,
             sampleLimit: e.sampleLimit,
             distinct: e.distinct,
-            bandwidth: e.bandwidth,
+            neighbours: e.neighbours,
             test: e.test && { statistic: e.test.statistic, pValue: e.test.pValue, permutations: e.test.permutations, stoppedEarly: e.test.stoppedEarly },
             outOfDistribution: e.outOfDistribution,
           },

@@ -11,8 +11,8 @@ import type { ConstraintFeature, ConstraintsFile, ConstraintViolationsFile, Stat
  *   predicted_class     String      the predicted class name (every request)
  *   brightness_red|green|blue  Fractional  per-image mean of the channel, 0..1 (the image sample)
  *   image_size          String      "<width>x<height>" (the image sample)
- *   embedding_distance  Fractional  distance of the model's embedding of the input to the nearest
- *                                   training image's (the embedding sample)
+ *   embedding_distance  Fractional  mean whitened distance of the model's embedding of the input to
+ *                                   the nearest training images' (the embedding sample)
  *   embedding           Unknown     the embedding vector itself (constraints only: the drift test)
  * Sampled features count the sampled inputs: num_present + num_missing is the sample size, not
  * item_count (see the README).

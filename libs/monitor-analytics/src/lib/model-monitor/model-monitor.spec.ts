@@ -66,7 +66,7 @@ describe('the Model Monitor files of a report', () => {
     expect(analysis.modelMonitor.violations.violations).toEqual(
       violated.map((c) => ({ feature_name: c.feature, constraint_check_type: c.checkType, description: `${c.metric}: ${c.description}` })),
     );
-    expect(violated.map((c) => c.metric)).toContain('embedding_mmd');
+    expect(violated.map((c) => c.metric)).toContain('embedding_log_rank');
   });
 
   it('are refused when a documented field is missing or has an undocumented value', () => {
@@ -89,7 +89,7 @@ describe('the Model Monitor files of a report', () => {
 describe('embedding drift and the out-of-distribution share', () => {
   it('stay quiet on traffic like the baseline', async () => {
     const analysis = await analyze({ since: START, until: new Date(START.getTime() + 3_600_000) });
-    const check = analysis.drift.checks.find((c) => c.metric === 'embedding_mmd')!;
+    const check = analysis.drift.checks.find((c) => c.metric === 'embedding_log_rank')!;
     expect(check.status).toBe('ok');
     if ('unavailable' in analysis.embedding) throw new Error('embeddings expected');
     expect(analysis.embedding.sampled).toBe(240);
@@ -98,7 +98,7 @@ describe('embedding drift and the out-of-distribution share', () => {
 
   it('flag foreign inputs, and show when they started', async () => {
     const analysis = await analyze();
-    const check = analysis.drift.checks.find((c) => c.metric === 'embedding_mmd')!;
+    const check = analysis.drift.checks.find((c) => c.metric === 'embedding_log_rank')!;
     expect(check.status).toBe('violation');
     expect(check.pValue!).toBeLessThan(check.pValueThreshold);
     if ('unavailable' in analysis.embedding) throw new Error('embeddings expected');
@@ -118,7 +118,7 @@ describe('embedding drift and the out-of-distribution share', () => {
   it('are reported as not available, saying why, without a model or without embeddings in the manifest', async () => {
     const withoutEmbedder = await analyzeCapture({ endpointName: ENDPOINT, source: directoryCaptureSource({ directory: root, endpointName: ENDPOINT }), baseline });
     expect(withoutEmbedder.embedding).toEqual({ unavailable: 'no model was loaded to embed the captured inputs' });
-    expect(withoutEmbedder.drift.checks.find((c) => c.metric === 'embedding_mmd')).toMatchObject({ status: 'not-available' });
+    expect(withoutEmbedder.drift.checks.find((c) => c.metric === 'embedding_log_rank')).toMatchObject({ status: 'not-available' });
     const { embedding: _none, ...older } = baseline;
     const old = await analyzeCapture({ endpointName: ENDPOINT, source: directoryCaptureSource({ directory: root, endpointName: ENDPOINT }), baseline: older, embedder: colourEmbedder });
     expect('unavailable' in old.embedding && old.embedding.unavailable).toContain('has no embeddings');
