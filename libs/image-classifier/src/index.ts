@@ -6,7 +6,7 @@ export { augmentImage, flipImage, type AugmentOptions } from './lib/augment';
 export { Random, stratifiedSplit } from './lib/random';
 export { buildResNet, type ResNetConfig, type ResNet } from './lib/model';
 export { evaluate, argMax, type Evaluation } from './lib/evaluation';
-export { recommendThreshold, DEFAULT_TARGET_PRECISION } from './lib/threshold';
+export { recommendThreshold, precisionThreshold, DEFAULT_TARGET_PRECISION, THRESHOLD_RESAMPLES, type RecommendThresholdOptions } from './lib/threshold';
 export { computeBaseline } from './lib/baseline';
 export { predictProbabilities, embedImages, embeddingSize, type PredictOptions } from './lib/inference';
 export { TRAINING_PRESETS, learningRateAt, type TrainingConfig } from './lib/training-config';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalStack } from '@scones/stack-core';
 import { startStack, type LocalStackOptions } from './lib/stack';
-export { zipPackage, type PackageFile, SERIALIZE_PY, FILTER_RAISE_STRING_PY, FILTER_EXCEPTION_PY, FILTER_CUSTOM_EXCEPTION_PY, FILTER_STATUS_500_PY, ECHO_PY, ECHO_CJS, ECHO_MJS } from './lib/lambda/testing';
+export { SERIALIZE_PY, FILTER_RAISE_STRING_PY, starterFilterPy, starterClassifyPy, starterDefinition, type StarterFunctions } from './lib/course-starter';
+export { zipPackage, type PackageFile, FILTER_EXCEPTION_PY, FILTER_CUSTOM_EXCEPTION_PY, FILTER_STATUS_500_PY, ECHO_PY, ECHO_CJS, ECHO_MJS } from './lib/lambda/testing';
 
 export interface TestStack extends LocalStack {
   /** Closes the stack and removes its data directory. */

@@ -5,6 +5,17 @@
 
 type Json = Record<string, unknown>;
 
+/**
+ * A threshold for people: 4 decimals, more when 4 would round a value below 1 up to "1.0000" (a
+ * network trained without label smoothing gives confidences like 0.99995, and "1.0000" would read
+ * as "passes nothing").
+ */
+export function formatThreshold(value: number): string {
+  let digits = 4;
+  while (digits < 12 && value < 1 && Number(value.toFixed(digits)) >= 1) digits++;
+  return value.toFixed(digits);
+}
+
 export interface LatencyFigures {
   p50: number;
   p90: number;
@@ -138,7 +149,7 @@ export function renderDemoSummary(s: DemoSummary): string {
   const rows: Array<[string, string]> = [
     ['model', `${s.model.jobName} (${s.model.trained ? 'trained now' : 'reused'}${s.model.preset ? `, ${s.model.preset}` : ''})`],
     ['test accuracy', s.model.testAccuracy === null ? 'n/a' : `${s.model.testAccuracy.toFixed(3)} on ${s.model.testImages} images (computed once after training)`],
-    ['threshold', s.model.threshold === null ? 'n/a' : s.model.threshold.toFixed(4)],
+    ['threshold', s.model.threshold === null ? 'n/a' : formatThreshold(s.model.threshold)],
     [
       'batch (Map)',
       `${batch.images} of ${s.executions.expectedImages} test images in ${batch.seconds.toFixed(1)} s: ${batch.passed} passed, ${batch.thresholdNotMet} below threshold, ${batch.failedOtherwise} failed${s.executions.allAccountedFor ? '' : '  ← NOT ALL ACCOUNTED FOR'}`,

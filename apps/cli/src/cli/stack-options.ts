@@ -11,6 +11,11 @@ export const DEFAULT_STACK_PORT = 4566;
 export const dataDirOption = () =>
   new Option('--data-dir <dir>', 'data directory of the local stack (everything it stores survives a restart)').env('SCONES_DATA_DIR').default(DEFAULT_DATA_DIR);
 
+/** Where `scones report` and `scones demo` write reports unless `--out` says otherwise: beside the stack's data. */
+export function defaultReportsDir(dataDir: string): string {
+  return join(dataDir, 'reports');
+}
+
 /** `--port` of `scones up`. */
 export const stackPortOption = () =>
   new Option('--port <port>', 'port on 127.0.0.1 (0: a free one)').argParser(integer(0, 65535)).env('SCONES_PORT').default(DEFAULT_STACK_PORT);

@@ -12,6 +12,7 @@ import type { Output } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
 import { openTarget } from '../cli/target';
 import type { DemoOptions } from './demo';
+import { defaultReportsDir } from '../cli/stack-options';
 
 type Json = Record<string, unknown>;
 
@@ -253,7 +254,7 @@ async function runDemo(options: DemoOptions, { output, signal }: CommandContext)
         '--since',
         new Date(started).toISOString(),
         '--out',
-        options.out,
+        options.out ?? defaultReportsDir(options.dataDir),
       ]),
     );
     const summary = summarizeDemo({

@@ -10,6 +10,7 @@ import { openInBrowser } from '../cli/open-in-browser';
 import { runCommand, type CommandContext } from '../cli/run-command';
 import { openTarget, type OpenedTarget } from '../cli/target';
 import type { ReportOptions } from './report';
+import { defaultReportsDir } from '../cli/stack-options';
 
 /** `scones report` (report.ts defines its options); resolves to the exit code. */
 export function report(options: ReportOptions, command: Command): Promise<number> {
@@ -62,7 +63,7 @@ async function writeReport(options: ReportOptions, command: Command, { output, s
       capture,
       model,
       window,
-      destination: { kind: 'directory', directory: options.out },
+      destination: { kind: 'directory', directory: options.out ?? defaultReportsDir(options.dataDir) },
       schedule: options.schedule,
       embeddings: options.embeddings,
       embeddingSampleSize: options.embeddingSample,

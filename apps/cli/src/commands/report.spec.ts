@@ -64,21 +64,21 @@ describe('scones report', () => {
     expect(stdout).toContain('embeddings    not compared: the model manifest has no embeddings');
   });
 
-  it('prints one JSON document with --json, reading the capture from the bucket of the stack running on --data-dir', async () => {
+  it('prints one JSON document with --json, reading the capture from the bucket of the stack running on --data-dir, the report under <data-dir>/reports', async () => {
     // A stack of S3 alone on the data directory: the command finds it and reads the bucket there.
     const dataDir = join(root, 'stack-s3');
     const s3 = await startLocalS3({ directory: dataDir, buckets: ['scones'] });
     try {
       const client = createS3Client(s3.target);
       for (const [key, body] of files) await client.send(new PutObjectCommand({ Bucket: 'scones', Key: key, Body: body }));
-      const out = join(root, 'out-2');
-      const { code, stdout, stderr } = await scones(['--data-dir', dataDir, '--model', modelDir, '--out', out, '--json', '--since', iso(0), '--until', iso(7)]);
+      // No --out: reports go beside the stack's data, not into the working directory.
+      const { code, stdout, stderr } = await scones(['--data-dir', dataDir, '--model', modelDir, '--json', '--since', iso(0), '--until', iso(7)]);
       expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
       expect(stderr).not.toContain('started a local stack');
       const result = JSON.parse(stdout);
       expect(result).toMatchObject({ ok: true, command: 'report', opened: false, summary: { endpointName: ENDPOINT, records: { analyzed: 72, malformed: 0 }, model: { jobName: 'cli-job' } } });
       expect(result.summary.captureLocation).toBe(`s3://scones/data_capture/${ENDPOINT}/AllTraffic/`);
-      expect(result.report.startsWith(join(out, ENDPOINT))).toBe(true);
+      expect(result.report.startsWith(join(dataDir, 'reports', ENDPOINT))).toBe(true);
     } finally {
       await s3.stop();
     }

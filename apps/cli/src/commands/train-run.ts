@@ -17,6 +17,7 @@ import {
 import { createLogsClient, createS3Client, createSageMakerClient, LOCAL_ROLE_ARN } from '@scones/local-cloud';
 import { bucketLayout, parseLst, type ModelManifest } from '@scones/payload-schemas';
 import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
+import { formatThreshold } from '../cli/demo-summary';
 import { UsageError } from '../cli/errors';
 import type { Output } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
@@ -222,7 +223,7 @@ function report(output: Output, r: TrainResult): void {
     const t = manifest.threshold;
     lines.push(
       t.precision >= t.targetPrecision
-        ? `recommended threshold ${t.value.toFixed(4)}: precision ${t.precision.toFixed(3)} on validation (target ${t.targetPrecision}), passes ${(t.coverage * 100).toFixed(1)} % of images`
+        ? `recommended threshold ${formatThreshold(t.value)}: precision ${t.precision.toFixed(3)} on validation (target ${t.targetPrecision}), passes ${(t.coverage * 100).toFixed(1)} % of images`
         : `no threshold reaches precision ${t.targetPrecision} on validation: recommended threshold 1 (pass nothing)`,
       `model artifact ${r.location}`,
     );

@@ -153,3 +153,50 @@ describe('channelMeans', () => {
     expect(m.b).toBeCloseTo(0.2);
   });
 });
+
+describe('the common PNG path (8-bit grey, grey+alpha, RGB, RGBA)', () => {
+  /** What pngjs makes of the same bytes, as RGB: the reference the fast path must match exactly. */
+  const reference = (bytes: Buffer): RgbImage => {
+    const png = PNG.sync.read(bytes);
+    const data = new Uint8Array(png.width * png.height * 3);
+    for (let i = 0; i < png.width * png.height; i++) data.set(png.data.subarray(i * 4, i * 4 + 3), i * 3);
+    return { width: png.width, height: png.height, data };
+  };
+  const noise = (width: number, height: number, seed: number) => {
+    const data = Buffer.alloc(width * height * 4);
+    let state = seed;
+    for (let i = 0; i < data.length; i++) {
+      state = (state * 1103515245 + 12345) >>> 0;
+      // Smooth areas and noise, so every filter type has work to do.
+      data[i] = i % 7 === 0 ? (state >>> 24) & 0xff : (i * 3) & 0xff;
+    }
+    return data;
+  };
+
+  it('decodes every colour type with every scanline filter exactly as pngjs does', () => {
+    const colourTypes = [0, 2, 4, 6] as const;
+    for (const colorType of colourTypes) {
+      for (const filterType of [0, 1, 2, 3, 4, -1]) {
+        for (const [width, height] of [[1, 1], [7, 5], [33, 17]]) {
+          const png = new PNG({ width, height });
+          png.data = noise(width, height, width * 31 + height + filterType + colorType);
+          const bytes = PNG.sync.write(png, { colorType, filterType, inputHasAlpha: true });
+          expect({ colorType, filterType, width, image: decodeImage(bytes) }).toEqual({ colorType, filterType, width, image: reference(bytes) });
+        }
+      }
+    }
+  });
+
+  it('refuses a corrupt chunk, an unknown filter type and a file without IEND, naming the problem', () => {
+    const good = encodePng(gradient(8, 8));
+    const flipped = Buffer.from(good);
+    flipped[good.length - 20] ^= 0xff; // inside the IDAT data: its CRC no longer matches
+    expect(() => decodeImage(flipped)).toThrow(/^cannot decode PNG: chunk "IDAT" at byte \d+ fails its CRC check/);
+    const rows = Buffer.concat(Array.from({ length: 2 }, () => Buffer.from([7, 1, 2, 3, 4, 5, 6])));
+    expect(() => decodeImage(rawPng({ width: 2, height: 2 }, deflateSync(rows)))).toThrow('cannot decode PNG: row 0 has filter type 7 (0-4 exist)');
+    const noEnd = rawPng({ width: 2, height: 2 }, deflateSync(Buffer.from([0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6]))).subarray(0, -12);
+    expect(() => decodeImage(noEnd)).toThrow('cannot decode PNG: the file ends before its IEND chunk (truncated)');
+    const short = rawPng({ width: 2, height: 2 }, deflateSync(Buffer.from([0, 1, 2, 3, 4, 5, 6])));
+    expect(() => decodeImage(short)).toThrow('cannot decode PNG: its image data inflates to 7 bytes, its 2x2 header implies 14');
+  });
+});

@@ -67,6 +67,8 @@ export interface TrainedClassifier {
   test?: Evaluation;
   /** Validation accuracy with and without averaging over the mirrored image (chosen on validation). */
   flipAverage: { chosen: boolean; accuracyWith: number; accuracyWithout: number };
+  /** The served model's class probabilities of each validation image, with its label (what the threshold was chosen on). */
+  validationPredictions: { probabilities: number[][]; labels: number[] };
 }
 
 export const DEFAULT_SEED = 42;
@@ -402,9 +404,9 @@ function testFigures(e: Evaluation): NonNullable<ModelManifest['test']> {
 
 /**
  * Trains a ResNet on the training channel: stratified validation split, augmentation, one-cycle
- * SGD, label smoothing; keeps the epoch with the best validation accuracy (ties: lower validation
- * loss). Then, from validation predictions only, decides on test-time flip averaging, recommends a
- * confidence threshold and computes the monitoring baseline; finally evaluates the test channel
+ * SGD, an average of the weights (see {@link fitNetwork}; the preset says which epoch is kept).
+ * Then, from validation predictions only, decides on test-time flip averaging, recommends a
+ * confidence threshold ({@link recommendThreshold}) and computes the monitoring baseline; finally evaluates the test channel
  * once. Returns the model and its manifest, ready for {@link saveArtifact}. The wasm backend must
  * be initialised ({@link initBackend}).
  */
@@ -479,7 +481,14 @@ export async function trainClassifier(options: TrainOptions): Promise<TrainedCla
       }),
     };
     succeeded = true;
-    return { model, manifest, validation: chosen.evaluation, ...(testEval ? { test: testEval } : {}), flipAverage: chosen.summary };
+    return {
+      model,
+      manifest,
+      validation: chosen.evaluation,
+      ...(testEval ? { test: testEval } : {}),
+      flipAverage: chosen.summary,
+      validationPredictions: { probabilities: chosen.probabilities, labels: validationLabels },
+    };
   } finally {
     if (!succeeded) model.dispose();
   }

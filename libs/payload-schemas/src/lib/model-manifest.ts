@@ -89,13 +89,15 @@ export type MonitoringBaseline = z.output<typeof monitoringBaselineSchema>;
 
 /** The filter Lambda's default threshold, chosen on validation predictions. */
 export const thresholdRecommendationSchema = z.object({
-  /** Lowest confidence threshold whose passed predictions reach `targetPrecision` on validation data. */
+  /** Confidence threshold chosen on validation data for `targetPrecision` (see `method`). */
   value: probability,
   targetPrecision: probability,
   /** Precision of the predictions that pass `value` on the validation split. */
   precision: probability,
   /** Share of validation images that pass `value`. */
   coverage: probability,
+  /** How `value` was chosen (absent in manifests written before the bootstrap median). */
+  method: z.string().optional(),
 });
 export type ThresholdRecommendation = z.output<typeof thresholdRecommendationSchema>;
 

@@ -2,6 +2,7 @@
 // production index): a .zip builder and functions in the style of the course's starter
 // (lambda_function.py with lambda_handler(event, context)).
 import { zipSync, type Zippable } from 'fflate';
+export { SERIALIZE_PY, FILTER_RAISE_STRING_PY } from '../course-starter';
 
 /** A file of a test package: its text, or bytes, with an optional Unix mode (e.g. 0o755). */
 export type PackageFile = string | Uint8Array | { data: string | Uint8Array; mode?: number; symlink?: boolean };
@@ -21,52 +22,6 @@ export function zipPackage(files: Record<string, PackageFile>): Buffer {
   }
   return Buffer.from(zipSync(entries, { level: 6 }));
 }
-
-/** The course's serialize function: reads the image with boto3 and returns its base64 as bytes. */
-export const SERIALIZE_PY = `import json
-import boto3
-import base64
-
-s3 = boto3.client('s3')
-
-
-def lambda_handler(event, context):
-    """A function to serialize target data from S3"""
-    key = event['s3_key']
-    bucket = event['s3_bucket']
-    s3.download_file(bucket, key, '/tmp/image.png')
-    with open('/tmp/image.png', 'rb') as f:
-        image_data = base64.b64encode(f.read())
-    print("Event:", event.keys())
-    return {
-        'statusCode': 200,
-        'body': {
-            "image_data": image_data,
-            "s3_bucket": bucket,
-            "s3_key": key,
-            "inferences": []
-        }
-    }
-`;
-
-/** A filter as many learners wrote it: raise("...") is a TypeError in Python 3. */
-export const FILTER_RAISE_STRING_PY = `import json
-
-THRESHOLD = .93
-
-
-def lambda_handler(event, context):
-    inferences = event['body']['inferences']
-    meets_threshold = max(inferences) >= THRESHOLD
-    if meets_threshold:
-        pass
-    else:
-        raise("THRESHOLD_CONFIDENCE_NOT_MET")
-    return {
-        'statusCode': 200,
-        'body': json.dumps(event)
-    }
-`;
 
 /** A filter with its own exception class: the class name is the errorType. */
 export const FILTER_CUSTOM_EXCEPTION_PY = `class Threshold_Confidence_Not_Met(Exception):
