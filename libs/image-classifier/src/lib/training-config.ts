@@ -55,17 +55,17 @@ export interface TrainingConfig {
  *   same hard images.
  * The validation split is 20 % (200 images) so the threshold chosen on it is stable.
  * No label smoothing (it was 0.1), chosen on 200 training images held out as "dev" (the test set
- * plays no part; `threshold.bench.ts --dev`), seeds 1–5 side by side: accuracy the same (0.904 vs
- * 0.901 on dev), but the filter's threshold depends on how the network ranks its mistakes, and
- * that is much better without it: the share of predictions a threshold can pass at precision 0.98
- * 0.63 vs 0.37 (mean; 0.003 and 0.08 for two seeds with smoothing), the area under the
- * risk–coverage curve lower for every seed (0.026 vs 0.039). Smoothing pulls every confident
+ * plays no part; `threshold.bench.ts --dev`), seeds 1–5 side by side: accuracy the same (0.896 vs
+ * 0.890 on the 360 held-out predictions), but the filter's threshold depends on how the network
+ * ranks its mistakes, and that is much better without it: the share of predictions a threshold
+ * can pass at precision 0.98 is 0.63 vs 0.37 on average (0.003 and 0.08 for two seeds with
+ * smoothing) and higher for every seed (BENCHMARKS.md). Smoothing pulls every confident
  * prediction towards 0.95, so the most confident 60 % sat within 0.93–0.996 and a mistake among
  * them looked like a right answer (the known effect: Xia et al., "Towards Understanding Why Label
  * Smoothing Degrades Selective Classification", ICLR 2025).
  * `quick` is the compact network at 16-32-64 (2.8 M) for 8 epochs: 0.885 held out at 10 epochs;
- * without label smoothing too (dev, seeds 1–6: accuracy 0.886 vs 0.880, best coverage at precision
- * 0.98 0.55 vs 0.49 — a smaller gain than `full`'s).
+ * no label smoothing either (the same dev split, seeds 1–6, a one-off run: accuracy 0.886 vs
+ * 0.880 on dev, best coverage at precision 0.98 0.55 vs 0.49, a smaller gain than `full`'s).
  */
 export const TRAINING_PRESETS: Readonly<Record<'full' | 'quick', Readonly<TrainingConfig>>> = {
   full: {
