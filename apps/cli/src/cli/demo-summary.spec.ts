@@ -1,4 +1,4 @@
-import { formatThreshold, renderDemoSummary, summarizeDemo } from './demo-summary';
+import { renderDemoSummary, summarizeDemo } from './demo-summary';
 
 // Results in the shapes `scones run --all`, `scones load` and `scones report` print with --json.
 const batch = (overrides: Record<string, unknown> = {}) => ({
@@ -72,15 +72,5 @@ describe('summarizeDemo', () => {
     expect(text).toMatch(/test accuracy +n\/a/);
     expect(text).toMatch(/passed precision +n\/a/);
     expect(text).toMatch(/endpoint +n\/a/);
-  });
-});
-
-describe('formatThreshold', () => {
-  it('shows 4 decimals, and more rather than round a value below 1 up to 1', () => {
-    expect(formatThreshold(0.83)).toBe('0.8300');
-    expect(formatThreshold(0.98206776)).toBe('0.9821');
-    expect(formatThreshold(0.99995327)).toBe('0.99995');
-    expect(formatThreshold(0.9999999)).toBe('0.9999999');
-    expect(formatThreshold(1)).toBe('1.0000');
   });
 });

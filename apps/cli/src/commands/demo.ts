@@ -29,7 +29,7 @@ export function demoCommand(): Command {
     .addOption(new Option('--endpoint <name>', 'name of the local endpoint').default('scones-demo'))
     .addOption(new Option('--rate <per-second>', 'executions per second of the stream').argParser(decimal(0.1, 1000)).default(20))
     .addOption(new Option('--stream-duration <duration>', 'how long the stream of single executions runs, e.g. 10s').argParser(duration).default(10_000, '10s'))
-    .addOption(new Option('--out <dir>', 'where the monitoring report goes' + ' (default: <data-dir>/reports)'))
+    .addOption(new Option('--out <dir>', 'where the monitoring report goes (default: <data-dir>/reports)'))
     .addOption(dataDirOption())
     .addOption(jsonOption());
   command.addHelpText(

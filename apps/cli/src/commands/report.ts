@@ -29,7 +29,7 @@ export function reportCommand(): Command {
     .addOption(new Option('--endpoint <name>', 'endpoint whose captured traffic is reported').env('SCONES_ENDPOINT').default('scones-endpoint'))
     .addOption(new Option('--since <time>', 'start of the window: a duration before now (30m, 24h, 7d) or an ISO time').default('24h'))
     .addOption(new Option('--until <time>', 'end of the window: a duration before now or an ISO time (default: now)'))
-    .addOption(new Option('--out <dir>', 'reports go to <dir>/<endpoint>/<schedule>/<yyyy>/<mm>/<dd>/<hh>/ (the hour the window ends), as a monitoring schedule writes them' + ' (default: <data-dir>/reports)'))
+    .addOption(new Option('--out <dir>', 'reports go to <dir>/<endpoint>/<schedule>/<yyyy>/<mm>/<dd>/<hh>/ (the hour the window ends), as a monitoring schedule writes them (default: <data-dir>/reports)'))
     .addOption(new Option('--schedule <name>', 'monitoring schedule the report belongs to (a report of the same schedule and hour is replaced)').default('on-demand'))
     .addOption(new Option('--embedding-sample <n>', 'captured inputs the model embeds for embedding drift and the out-of-distribution share (0: none)').argParser(integer(0, 100_000)).default(500))
     .addOption(new Option('--no-embeddings', 'do not load the model: skip embedding drift and the out-of-distribution share'))

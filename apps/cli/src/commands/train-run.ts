@@ -17,7 +17,7 @@ import {
 import { createLogsClient, createS3Client, createSageMakerClient, LOCAL_ROLE_ARN } from '@scones/local-cloud';
 import { bucketLayout, parseLst, type ModelManifest } from '@scones/payload-schemas';
 import { refuseStackForLocal, resolveAwsBucket } from '../cli/aws-bucket';
-import { formatThreshold } from '../cli/demo-summary';
+import { formatThreshold } from '../cli/format';
 import { UsageError } from '../cli/errors';
 import type { Output } from '../cli/output';
 import { runCommand, type CommandContext } from '../cli/run-command';
