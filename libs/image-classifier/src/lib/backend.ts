@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendInitError } from '../errors';
-import { registerWasmConvGradients } from './wasm-conv-gradients';
+import { registerWasmGradients } from './wasm-gradients';
 import { withNodePthreads } from './wasm-threads';
 
 export interface BackendOptions {
@@ -67,7 +67,7 @@ async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 
 async function initialise(options: BackendOptions): Promise<BackendInfo> {
   setWasmPaths(wasmDirectory(options.wasmDirectory));
-  registerWasmConvGradients();
+  registerWasmGradients();
   let threadsFallback: string | undefined;
   let threaded = threadsWanted(options.threads);
   if (threaded && version_wasm !== THREADS_TESTED_VERSION) {

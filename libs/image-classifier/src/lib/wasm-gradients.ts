@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, DataType, KernelConfig, KernelFunc, MaxPoolGradAttrs, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { BackendInitError } from '../errors';
 
 /*
- * Convolution gradients for the `wasm` backend, composed from its own XNNPACK-backed kernels.
+ * Gradient kernels for the `wasm` backend, where its own are missing or slow.
+ *
+ * Convolution gradients, composed from its XNNPACK-backed kernels:
  *
  * - Conv2DBackpropFilter (the filter gradient) is missing from tfjs-backend-wasm 4.22, so a model
  *   cannot train on it at all. dW[i,j,c,o] = Σ_{b,y,x} X[b, y·s+i-pad, x·s+j-pad, c] · dY[b,y,x,o] is
@@ -11,20 +13,35 @@ import { BackendInitError } from '../errors';
  *   dilated by the forward stride, which XNNPACK runs as one dense GEMM.
  * - Conv2DBackpropInput (the input gradient) exists but is a scalar C++ loop, 5–10x slower than the
  *   forward convolution. dX is the 'full' convolution of dY (zero-stuffed by the stride) with the
- *   filter rotated by 180° and its in/out channels swapped, again one XNNPACK convolution.
+ *   filter rotated by 180° and its in/out channels swapped, again one XNNPACK convolution. The
+ *   rotation is a plain loop over the heap: the wasm Transpose + Reverse pair cost ~1 ms per call
+ *   (Reverse converts every index), 5 % of a training step.
  *
- * Both are guarded by gradient checks against the `cpu` backend (wasm-conv-gradients.spec.ts).
+ * MaxPoolGrad: the wasm kernel recomputes each window's maximum for every input position it
+ * covers; it was 16 % of a `--quick` training run (28 ms per step). One pass over the windows in
+ * JavaScript, reading and writing the wasm heap directly, is ~20× faster. Ties go to the first
+ * maximum of the window in row-major order, exactly as the `cpu` backend (and TensorFlow) do.
+ *
+ * All are guarded by gradient checks against the `cpu` backend (wasm-gradients.spec.ts).
  */
 
 interface KernelRunner {
   run(name: string, inputs: NamedTensorInfoMap, attrs?: NamedAttrMap): TensorInfo;
+  /** A new tensor on the wasm heap, freed by {@link finish} unless it is the result. */
+  allocate(shape: number[], dtype: DataType): TensorInfo;
   /** Frees every intermediate except `result`. */
   finish(result: TensorInfo): TensorInfo;
 }
 
-interface DisposingBackend {
+/** The parts of tfjs-backend-wasm's `BackendWasm` these kernels use. */
+interface WasmHeapBackend {
   disposeData(dataId: object, force?: boolean): boolean;
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  /** A view of the tensor's memory; invalid once the heap grows (any later allocation). */
+  typedArrayFromHeap(tensor: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
+
+const heapOf = (backend: unknown) => backend as WasmHeapBackend;
 
 function runner(backend: unknown): KernelRunner {
   const intermediates: TensorInfo[] = [];
@@ -36,9 +53,14 @@ function runner(backend: unknown): KernelRunner {
       intermediates.push(out);
       return out;
     },
+    allocate(shape, dtype) {
+      const out = heapOf(backend).makeOutput(shape, dtype);
+      intermediates.push(out);
+      return out;
+    },
     finish(result) {
       // Reshape outputs share their input's data with a reference count: release each once.
-      for (const t of intermediates) if (t !== result) (backend as DisposingBackend).disposeData(t.dataId);
+      for (const t of intermediates) if (t !== result) heapOf(backend).disposeData(t.dataId);
       return result;
     },
   };
@@ -101,20 +123,83 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     padRight = Math.max(0, padRight);
   }
   d = k.run('PadV2', { x: d }, { paddings: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]], constantValue: 0 });
-  let f = k.run('Transpose', { x: filter }, { perm: [0, 1, 3, 2] });
-  f = k.run('Reverse', { x: f }, { dims: [0, 1] });
+  const f = rotateFilter(k, backend, filter);
   return k.finish(k.run('Conv2D', { x: d, filter: f }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] }));
 };
 
+/** The filter [h, w, in, out] turned by 180° with its channels swapped: [h, w, out, in], f'[i,j,o,c] = f[h-1-i, w-1-j, c, o]. */
+function rotateFilter(k: KernelRunner, backend: unknown, filter: TensorInfo): TensorInfo {
+  const [fh, fw, inChannels, outChannels] = filter.shape;
+  const rotated = k.allocate([fh, fw, outChannels, inChannels], filter.dtype);
+  // Views after the allocation, which can grow (and so detach) the heap.
+  const source = heapOf(backend).typedArrayFromHeap(filter);
+  const target = heapOf(backend).typedArrayFromHeap(rotated);
+  const plane = inChannels * outChannels;
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      const from = ((fh - 1 - i) * fw + (fw - 1 - j)) * plane;
+      const to = (i * fw + j) * plane;
+      for (let c = 0; c < inChannels; c++) {
+        for (let o = 0; o < outChannels; o++) target[to + o * inChannels + c] = source[from + c * outChannels + o];
+      }
+    }
+  }
+  return rotated;
+}
+
+const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, effectiveFilterHeight, effectiveFilterWidth } = info;
+  const heap = heapOf(backend);
+  const result = heap.makeOutput(input.shape, 'float32');
+  // Views after the allocation, which can grow (and so detach) the heap.
+  const x = heap.typedArrayFromHeap(input);
+  const gradient = heap.typedArrayFromHeap(dy);
+  const dx = heap.typedArrayFromHeap(result);
+  dx.fill(0);
+  let g = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      const top = oy * strideHeight - info.padInfo.top;
+      const yFrom = Math.max(0, top);
+      const yTo = Math.min(inHeight, top + effectiveFilterHeight);
+      for (let ox = 0; ox < outWidth; ox++) {
+        const left = ox * strideWidth - info.padInfo.left;
+        const xFrom = Math.max(0, left);
+        const xTo = Math.min(inWidth, left + effectiveFilterWidth);
+        for (let c = 0; c < inChannels; c++, g++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          for (let y = yFrom; y < yTo; y++) {
+            for (let xx = xFrom; xx < xTo; xx++) {
+              const index = ((b * inHeight + y) * inWidth + xx) * inChannels + c;
+              if (x[index] > best) {
+                best = x[index];
+                at = index;
+              }
+            }
+          }
+          // A window of NaNs (or outside the input) passes no gradient, as on the cpu backend.
+          if (at >= 0) dx[at] += gradient[g];
+        }
+      }
+    }
+  }
+  return result;
+};
+
 /** The kernels this module registers for `wasm` (exported for the gradient-check tests). */
-export const WASM_CONV_GRADIENT_KERNELS: readonly KernelConfig[] = [
+export const WASM_GRADIENT_KERNELS: readonly KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput },
+  { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad },
 ];
 
-/** Registers (or replaces) the composed convolution gradient kernels for the wasm backend. Idempotent. */
-export function registerWasmConvGradients(): void {
-  for (const config of WASM_CONV_GRADIENT_KERNELS) {
+/** Registers (or replaces) these gradient kernels for the wasm backend. Idempotent. */
+export function registerWasmGradients(): void {
+  for (const config of WASM_GRADIENT_KERNELS) {
     const existing = tf.getKernel(config.kernelName, 'wasm');
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing) tf.unregisterKernel(config.kernelName, 'wasm');
