@@ -6,6 +6,7 @@ import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/
 import { createS3Client } from '@scones/local-cloud';
 import { startLocalS3, type LocalS3 } from '@scones/stack-core/testing';
 import { barImage, sampleManifest } from '../../test/fixtures';
+import { ArtifactError } from '../errors';
 import { saveArtifact } from './artifact';
 import { initBackend } from './backend';
 import { loadClassifier } from './classifier';
@@ -186,6 +187,23 @@ describe('model artifacts', () => {
       await expect(loadClassifier({ s3: client, bucket: 'scones', prefix: 'models/s3-hostile/' })).rejects.toThrow(
         's3://scones/models/s3-hostile/model.json: weightsManifest[0].paths[0] "../broken/weights.bin" is not a plain file name inside the artifact',
       );
+    });
+
+    it('a model.tar.gz larger than an artifact can be is refused from its size, before its body is read', async () => {
+      // 600 MiB cannot be served here: a client that answers with that size asserts the exact request.
+      const requests: unknown[] = [];
+      let bodyRead = false;
+      const lying = {
+        send: async (command: { input: unknown }) => {
+          requests.push(command.input);
+          return { ContentLength: 600 * 1024 * 1024, Body: { transformToByteArray: async () => ((bodyRead = true), new Uint8Array(0)) } };
+        },
+      } as unknown as S3Client;
+      const error = await loadClassifier({ s3: lying, bucket: 'scones', tarball: 'models/big/output/model.tar.gz' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ArtifactError);
+      expect((error as Error).message).toBe('cannot read s3://scones/models/big/output/model.tar.gz!/manifest.json: s3://scones/models/big/output/model.tar.gz is 629145600 bytes, more than a model artifact can be (536870912)');
+      expect(requests).toEqual([{ Bucket: 'scones', Key: 'models/big/output/model.tar.gz' }]);
+      expect(bodyRead).toBe(false);
     });
 
     it('missing artifact in S3', async () => {

@@ -1,4 +1,5 @@
 import { encodeFloat32Matrix, type MonitoringBaseline } from '@scones/payload-schemas';
+import { TrainingError } from '../errors';
 import { argMax } from './evaluation';
 import { channelMeans, type RgbImage } from './image-decode';
 
@@ -49,7 +50,7 @@ export function computeBaseline(
   const baseline: MonitoringBaseline = { count: images.length, confidences, predictedClassCounts, brightness, imageSizes };
   if (embeddings) {
     if (embeddings.validation.length !== images.length) {
-      throw new RangeError(`${embeddings.validation.length} validation embeddings for ${images.length} validation images`);
+      throw new TrainingError(`${embeddings.validation.length} validation embeddings for ${images.length} validation images`);
     }
     baseline.embedding = {
       layer: 'stages',

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { extract as tarExtract } from 'tar-stream';
+import { ArtifactError } from '../errors';
 
 /**
  * A directory on disk, a "directory" in S3 (a key prefix), or a `model.tar.gz` in S3 (what a
@@ -33,7 +34,7 @@ async function tarballMembers(location: S3Tarball, signal?: AbortSignal): Promis
     members = (async () => {
       const response = await location.s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.tarball }), { abortSignal: signal });
       if (response.ContentLength !== undefined && response.ContentLength > MAX_TARBALL_BYTES) {
-        throw new RangeError(`s3://${location.bucket}/${location.tarball} is ${response.ContentLength} bytes, more than a model artifact can be (${MAX_TARBALL_BYTES})`);
+        throw new ArtifactError(`s3://${location.bucket}/${location.tarball} is ${response.ContentLength} bytes, more than a model artifact can be (${MAX_TARBALL_BYTES})`);
       }
       const bytes = (await response.Body?.transformToByteArray()) ?? new Uint8Array(0);
       return untar(gunzipSync(bytes, { maxOutputLength: MAX_TARBALL_BYTES }));

@@ -1,3 +1,4 @@
+import { TrainingError } from '../errors';
 import { precisionThreshold, recommendThreshold, THRESHOLD_RESAMPLES } from './threshold';
 
 describe('precisionThreshold', () => {
@@ -79,7 +80,8 @@ describe('recommendThreshold (median over bootstrap resamples)', () => {
   });
 
   it('names what is wrong with its arguments', () => {
-    expect(() => recommendThreshold([0.9], [true, false])).toThrow('confidences (1) and correct (2) must have the same length');
-    expect(() => recommendThreshold([0.9], [true], 0.98, { resamples: -1 })).toThrow('resamples must be a non-negative integer, got -1');
+    expect(() => recommendThreshold([0.9], [true, false])).toThrow(new TrainingError('recommendThreshold: confidences (1) and correct (2) must have the same length'));
+    expect(() => recommendThreshold([0.9], [true], 0.98, { resamples: -1 })).toThrow(new TrainingError('recommendThreshold: resamples must be a non-negative integer, got -1'));
+    expect(() => recommendThreshold([0.9], [true], 0.98, { resamples: 1.5 })).toThrow(TrainingError);
   });
 });

@@ -1,4 +1,5 @@
 import type { ThresholdRecommendation } from '@scones/payload-schemas';
+import { TrainingError } from '../errors';
 import { Random } from './random';
 
 /** Precision the filter's default threshold aims for on validation data. */
@@ -72,8 +73,8 @@ export interface RecommendThresholdOptions {
  */
 export function recommendThreshold(confidences: readonly number[], correct: readonly boolean[], targetPrecision = DEFAULT_TARGET_PRECISION, options: RecommendThresholdOptions = {}): ThresholdRecommendation {
   const resamples = options.resamples ?? THRESHOLD_RESAMPLES;
-  if (!Number.isInteger(resamples) || resamples < 0) throw new RangeError(`resamples must be a non-negative integer, got ${resamples}`);
-  if (confidences.length !== correct.length) throw new RangeError(`confidences (${confidences.length}) and correct (${correct.length}) must have the same length`);
+  if (!Number.isInteger(resamples) || resamples < 0) throw new TrainingError(`recommendThreshold: resamples must be a non-negative integer, got ${resamples}`);
+  if (confidences.length !== correct.length) throw new TrainingError(`recommendThreshold: confidences (${confidences.length}) and correct (${correct.length}) must have the same length`);
   const n = confidences.length;
   if (resamples === 0 || n === 0) return { ...precisionThreshold(confidences, correct, targetPrecision), method: 'lowest threshold reaching the target precision' };
   const random = new Random(options.seed ?? 0);
