@@ -14,13 +14,14 @@ import { BackendInitError } from '../errors';
  * - Conv2DBackpropInput (the input gradient) exists but is a scalar C++ loop, 5–10x slower than the
  *   forward convolution. dX is the 'full' convolution of dY (zero-stuffed by the stride) with the
  *   filter rotated by 180° and its in/out channels swapped, again one XNNPACK convolution. The
- *   rotation is a plain loop over the heap: the wasm Transpose + Reverse pair cost ~1 ms per call
- *   (Reverse converts every index), 5 % of a training step.
+ *   rotation is a plain loop over the heap: the wasm Transpose + Reverse pair took 0.35–2.3 ms
+ *   per call for this network's filters (Reverse converts every index), 5 % of a training step.
  *
- * MaxPoolGrad: the wasm kernel recomputes each window's maximum for every input position it
- * covers; it was 16 % of a `--quick` training run (28 ms per step). One pass over the windows in
- * JavaScript, reading and writing the wasm heap directly, is ~20× faster. Ties go to the first
- * maximum of the window in row-major order, exactly as the `cpu` backend (and TensorFlow) do.
+ * MaxPoolGrad: the wasm kernel took 16 % of a `--quick` training run, and it is not TensorFlow's
+ * gradient: a window whose values are all negative passes no gradient, and ties go to the last
+ * maximum. One pass over the windows in JavaScript, reading and writing the wasm heap directly,
+ * is 2.7× faster (6.9 vs 18.6 ms for [32, 32, 32, 24], 2×2 stride 2) and gives each window's
+ * gradient to its first maximum in row-major order, exactly as the `cpu` backend and TensorFlow.
  *
  * All are guarded by gradient checks against the `cpu` backend (wasm-gradients.spec.ts).
  */
@@ -151,44 +152,53 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, effectiveFilterHeight, effectiveFilterWidth } = info;
   const heap = heapOf(backend);
   const result = heap.makeOutput(input.shape, 'float32');
   // Views after the allocation, which can grow (and so detach) the heap.
   const x = heap.typedArrayFromHeap(input);
-  const gradient = heap.typedArrayFromHeap(dy);
-  const dx = heap.typedArrayFromHeap(result);
+  maxPoolBackprop(x instanceof Float32Array ? x : Float32Array.from(x), heap.typedArrayFromHeap(dy) as Float32Array, heap.typedArrayFromHeap(result) as Float32Array, info);
+  return result;
+};
+
+/**
+ * dx of a max pool: each window's gradient goes to its first maximum (row-major), as on the cpu
+ * backend. Channels are innermost, so every window position is read as one contiguous run.
+ */
+function maxPoolBackprop(x: Float32Array, gradient: Float32Array, dx: Float32Array, info: ReturnType<typeof tf.backend_util.computePool2DInfo>): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, effectiveFilterHeight, effectiveFilterWidth, padInfo } = info;
+  const best = new Float32Array(inChannels);
+  const at = new Int32Array(inChannels);
   dx.fill(0);
   let g = 0;
   for (let b = 0; b < batchSize; b++) {
     for (let oy = 0; oy < outHeight; oy++) {
-      const top = oy * strideHeight - info.padInfo.top;
+      const top = oy * strideHeight - padInfo.top;
       const yFrom = Math.max(0, top);
       const yTo = Math.min(inHeight, top + effectiveFilterHeight);
-      for (let ox = 0; ox < outWidth; ox++) {
-        const left = ox * strideWidth - info.padInfo.left;
+      for (let ox = 0; ox < outWidth; ox++, g += inChannels) {
+        const left = ox * strideWidth - padInfo.left;
         const xFrom = Math.max(0, left);
         const xTo = Math.min(inWidth, left + effectiveFilterWidth);
-        for (let c = 0; c < inChannels; c++, g++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let y = yFrom; y < yTo; y++) {
-            for (let xx = xFrom; xx < xTo; xx++) {
-              const index = ((b * inHeight + y) * inWidth + xx) * inChannels + c;
-              if (x[index] > best) {
-                best = x[index];
-                at = index;
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        for (let y = yFrom; y < yTo; y++) {
+          for (let column = xFrom; column < xTo; column++) {
+            const base = ((b * inHeight + y) * inWidth + column) * inChannels;
+            for (let c = 0; c < inChannels; c++) {
+              const v = x[base + c];
+              if (v > best[c]) {
+                best[c] = v;
+                at[c] = base + c;
               }
             }
           }
-          // A window of NaNs (or outside the input) passes no gradient, as on the cpu backend.
-          if (at >= 0) dx[at] += gradient[g];
         }
+        // A window of NaNs (or outside the input) passes no gradient, as on the cpu backend.
+        for (let c = 0; c < inChannels; c++) if (at[c] >= 0) dx[at[c]] += gradient[g + c];
       }
     }
   }
-  return result;
-};
+}
 
 /** The kernels this module registers for `wasm` (exported for the gradient-check tests). */
 export const WASM_GRADIENT_KERNELS: readonly KernelConfig[] = [
