@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendInfo, decodeImage, loadClassifier, type RgbImage } from '@scones/image-classifier';
 import { createS3Client } from '@scones/local-cloud';
-import { DataCaptureWriter, isInferenceWorker, ModelServer, S3CaptureSink, serveInferenceWorker, startInferenceWorkers, type Predictor } from '../src';
+import { DataCaptureWriter, isInferenceWorker, ModelServer, S3CaptureSink, serveInferenceWorker, servingThreads, startInferenceWorkers, type Predictor } from '../src';
 
 interface Options {
   modelDir: string;
@@ -58,9 +58,11 @@ async function main(): Promise<void> {
     backend = pool.info.backend;
     job = pool.info.jobName;
   } else {
+    // As the endpoint starts it (apps/endpoint, the stack's endpoint worker): one wasm thread unless
+    // SCONES_TFJS_THREADS says otherwise. loadClassifier alone would start two on a 2-core machine.
+    backend = await backendInfo({ threads: servingThreads() });
     const classifier = await loadClassifier(options.modelDir);
     model = classifier;
-    backend = await backendInfo();
     job = classifier.manifest.jobName;
   }
   const times = options.nullModel ? { singleMs: 0, batch32PerImageMs: 0 } : await modelTimes(model, images);
