@@ -10,6 +10,7 @@ import { Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { installPrivateTmp } from './node-private-tmp';
 import { encodeFrame, FrameDecoder, type Frame } from './runtime-protocol';
 
 type Handler = (event: unknown, context: LambdaContext, callback: (error?: unknown, result?: unknown) => void) => unknown;
@@ -61,6 +62,7 @@ export async function lambdaNodeRuntimeMain(): Promise<number> {
   const started = performance.now();
   const taskRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
   process.chdir(taskRoot);
+  if (process.env.SCONES_LAMBDA_TMP) installPrivateTmp(process.env.SCONES_LAMBDA_TMP);
 
   let handler: Handler;
   try {

@@ -1,5 +1,7 @@
 import { CreateFunctionCommand, InvokeCommand, LambdaClient, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { mkdtemp, readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../../testing';
 import type { LambdaService } from './lambda-service';
 import { ECHO_CJS, ECHO_MJS, zipPackage, type PackageFile } from './testing';
@@ -90,6 +92,56 @@ export const handler = async () => (await s3.send(new ListBucketsCommand({}))).B
     const listed = await invoke('node-sdk');
     expect(listed.functionError).toBeUndefined();
     expect(listed.json).toContain('node-sdk-bucket');
+  });
+
+  it('gives each execution environment its own /tmp, as Lambda does, through fs, fs/promises and streams', async () => {
+    // Both environments write /tmp/image.png before either reads it back (they wait for each
+    // other's marker in the stack's data directory): with one shared /tmp, one would read the other's.
+    const source = `const fs = require('node:fs');
+const { readFile, rename, readdir } = require('node:fs/promises');
+const os = require('node:os');
+const path = require('node:path');
+const { pipeline } = require('node:stream/promises');
+exports.handler = async (event) => {
+  fs.writeFileSync('/tmp/image.png', event.value);
+  await pipeline(fs.createReadStream('/tmp/image.png'), fs.createWriteStream('/tmp/copy.png'));
+  await rename('/tmp/copy.png', '/tmp/moved.png');
+  fs.mkdirSync('/tmp/dir/sub', { recursive: true });
+  fs.copyFileSync(new URL('file:///tmp/image.png'), '/tmp/dir/sub/again.png');
+  fs.writeFileSync(path.join(event.markers, event.value), '');
+  const deadline = Date.now() + 60000;
+  while (!fs.existsSync(path.join(event.markers, event.other)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const esm = await import('./esm.mjs');
+  return {
+    read: await readFile('/tmp/image.png', 'utf8'),
+    moved: fs.readFileSync(Buffer.from('/tmp/moved.png'), 'utf8'),
+    again: await esm.read('/tmp/dir/sub/again.png'),
+    listing: (await readdir('/tmp')).sort(),
+    tmpdir: fs.realpathSync(os.tmpdir()),
+    real: process.env.SCONES_LAMBDA_TMP,
+    own: fs.readFileSync(path.join(__dirname, 'labels.txt'), 'utf8'),
+  };
+};
+`;
+    const esm = "import { readFile } from 'node:fs/promises';\nexport const read = (p) => readFile(p, 'utf8');\n";
+    const markers = await mkdtemp(join(stack.dataDir, 'markers-'));
+    await create('private-tmp', { 'index.js': source, 'esm.mjs': esm, 'labels.txt': 'bicycle,motorcycle' });
+    const [a, b] = await Promise.all([invoke('private-tmp', { value: 'a', other: 'b', markers }), invoke('private-tmp', { value: 'b', other: 'a', markers })]);
+    expect([a.functionError, b.functionError]).toEqual([undefined, undefined]);
+    const results = [a.json, b.json] as Array<{ read: string; moved: string; again: string; listing: string[]; tmpdir: string; real: string; own: string }>;
+    expect(results.map((r) => [r.read, r.moved, r.again])).toEqual([
+      ['a', 'a', 'a'],
+      ['b', 'b', 'b'],
+    ]);
+    for (const r of results) {
+      expect(r.listing).toEqual(['dir', 'image.png', 'moved.png']);
+      // The package's own files are read where they are (the test stack's data directory is under /tmp too).
+      expect(r.own).toBe('bicycle,motorcycle');
+      expect(r.tmpdir).toBe(await realpath(r.real));
+      expect(r.real.startsWith(join(stack.dataDir, 'lambda', 'tmp'))).toBe(true);
+      expect(await readFile(join(r.real, 'image.png'), 'utf8')).toBe(r.read);
+    }
+    expect(results[0].real).not.toBe(results[1].real);
   });
 
   it('answers errors as {errorType, errorMessage, trace}', async () => {
