@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateStateMachineCommand,
@@ -36,7 +35,9 @@ describe('Step Functions on the local stack', () => {
   beforeAll(async () => {
     stack = await startStatesStack();
     sfn = sfnClient(stack);
-    scratch = await mkdtemp(join(tmpdir(), 'sfn-spec-'));
+    // Files the functions count their calls in: under the stack's data directory, which every
+    // environment sees as it is (each has its own /tmp, as on Lambda).
+    scratch = await mkdtemp(join(stack.dataDir, 'sfn-spec-'));
     await createFunction(stack, 'toolbox', { 'index.js': TOOLBOX_JS });
   });
   afterAll(async () => {
@@ -464,7 +465,9 @@ describe('retries without a pause', () => {
     // Scale 0: every Retry interval is 0, the engine retries in the same turn of the event loop.
     stack = await startStatesStack({ services: ['lambda', 'states'], retryIntervalScale: 0 });
     sfn = sfnClient(stack);
-    scratch = await mkdtemp(join(tmpdir(), 'sfn-retry-'));
+    // Files the functions count their calls in: under the stack's data directory, which every
+    // environment sees as it is (each has its own /tmp, as on Lambda).
+    scratch = await mkdtemp(join(stack.dataDir, 'sfn-retry-'));
     await createFunction(stack, 'toolbox', { 'index.js': TOOLBOX_JS });
   });
   afterAll(async () => {
