@@ -1,5 +1,4 @@
 import * as zlib from 'node:zlib';
-import { inflateSync } from 'node:zlib';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ImageDecodeError } from '../errors';
@@ -183,7 +182,7 @@ function decodeCommonPng(bytes: Uint8Array, header: PngHeader): RgbImage | undef
   const expected = pngInflatedSize(header);
   let raw: Buffer;
   try {
-    raw = inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), { maxOutputLength: expected });
+    raw = zlib.inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), { maxOutputLength: expected });
   } catch (error) {
     // More data than the rows need: pngjs reads the rows and ignores the rest, within the same cap.
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
@@ -253,7 +252,7 @@ function decodePng(bytes: Uint8Array): RgbImage {
   // once with a cap proves the stream stays within what the header says.
   if (header.interlaced) {
     try {
-      inflateSync(pngImageData(bytes), { maxOutputLength: expected });
+      zlib.inflateSync(pngImageData(bytes), { maxOutputLength: expected });
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new ImageDecodeError(`cannot decode PNG: its image data inflates beyond the ${expected} bytes its ${header.width}x${header.height} header implies`);

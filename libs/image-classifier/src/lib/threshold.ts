@@ -17,7 +17,6 @@ export const THRESHOLD_RESAMPLES = 201;
  * image).
  */
 export function precisionThreshold(confidences: readonly number[], correct: readonly boolean[], targetPrecision = DEFAULT_TARGET_PRECISION): ThresholdRecommendation {
-  if (confidences.length === 0) return { value: 1, targetPrecision, precision: 0, coverage: 0 };
   // Most confident first: a prefix of this order is exactly the set a threshold passes.
   const order = confidences.map((c, i) => i).sort((a, b) => confidences[b] - confidences[a]);
   let hits = 0;
